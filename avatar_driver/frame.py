@@ -1,0 +1,64 @@
+"""The one data type that flows source -> tracker -> solver -> dynamics -> outputs.
+
+A `Frame` is immutable by convention: a stage that changes something returns a new frame
+(`dataclasses.replace`) with new arrays and never writes into the arrays it was given, so
+an output may keep a frame while later stages run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .shapes import EXTRA_NAMES, N_SHAPES, POSE_NAMES, UNAVAILABLE
+
+__all__ = ["Frame", "neutral_weights"]
+
+_F32 = np.float32
+
+
+def neutral_weights() -> np.ndarray:
+    """A fresh all-zero weight vector in canonical order."""
+    return np.zeros(N_SHAPES, dtype=_F32)
+
+
+@dataclass(slots=True)
+class Frame:
+    """One moment of the performer's face.
+
+    timestamp: seconds on the source's own clock (never wall-clock), so replays filter
+        exactly like live runs.
+    weights: float32 (52,) ARKit weights in `shapes.ARKIT_NAMES` order, 0..1.
+    pose: float32 (9,) head yaw/pitch/roll then left and right eye yaw/pitch/roll, degrees,
+        in `shapes.POSE_NAMES` order; sign conventions in `tracking.pose`.
+    translation: float32 (3,) head position in centimetres, camera space (x right,
+        y up, z toward the camera).
+    extras: float32 `shapes.EXTRA_NAMES` channels (genuineSmile, microExpression,
+        faceVisible).
+    face_present: a face was tracked in this frame.
+    confidence: tracker's confidence 0..1 (1.0 for synthetic sources).
+    index: frame number from the source, from 0.
+    capture_time: `time.perf_counter()` when the source produced the frame (latency).
+    unavailable: bool (52,) mask of shapes the tracker cannot measure (reported as 0).
+    image: RGB uint8 pixels when the source has them (only the tracker and debug views
+        read it).
+    landmarks: float32 (478, 3) normalised face landmarks when tracked.
+    """
+
+    timestamp: float
+    weights: np.ndarray = field(default_factory=neutral_weights)
+    pose: np.ndarray = field(default_factory=lambda: np.zeros(len(POSE_NAMES), dtype=_F32))
+    translation: np.ndarray = field(default_factory=lambda: np.zeros(3, dtype=_F32))
+    extras: np.ndarray = field(default_factory=lambda: np.zeros(len(EXTRA_NAMES), dtype=_F32))
+    face_present: bool = False
+    confidence: float = 0.0
+    index: int = 0
+    capture_time: float = 0.0
+    unavailable: np.ndarray = field(default_factory=lambda: UNAVAILABLE)
+    image: np.ndarray | None = None
+    landmarks: np.ndarray | None = None
+
+    def channels(self) -> np.ndarray:
+        """All mapping inputs as one float32 vector in `shapes.CHANNEL_NAMES` order."""
+        return np.concatenate((self.weights, self.pose, self.extras))
