@@ -9,12 +9,12 @@ from __future__ import annotations
 __all__ = [
     "AvatarDriverError",
     "BadInputError",
+    "CalibrationError",
     "ConfigError",
     "MappingError",
-    "SourceError",
     "ModelError",
     "OutputError",
-    "CalibrationError",
+    "SourceError",
 ]
 
 

@@ -11,13 +11,13 @@ import numpy as np
 
 __all__ = [
     "ARKIT_NAMES",
-    "N_SHAPES",
-    "INDEX",
-    "POSE_NAMES",
-    "EXTRA_NAMES",
     "CHANNEL_NAMES",
+    "EXTRA_NAMES",
     "GROUPS",
+    "INDEX",
     "MEDIAPIPE_TO_CANONICAL",
+    "N_SHAPES",
+    "POSE_NAMES",
     "UNAVAILABLE",
     "pascal",
     "swap_lr_index",

@@ -1,0 +1,124 @@
+"""`avatar-driver bench`: run a source through the pipeline unpaced and report per stage.
+
+The vrchat output sends to a receiver we open on an ephemeral loopback port (so a VRChat
+running on this machine is not disturbed), which also proves the datagrams arrive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import sys
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+from .runner import RunOptions, open_pipeline
+
+__all__ = ["bench", "run_bench"]
+
+
+class _Sink:
+    """A loopback UDP receiver that counts datagrams on its own thread."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.datagrams = 0
+        self._stop = False
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop:
+            try:
+                self.sock.recv(65536)
+                self.datagrams += 1
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    def close(self) -> None:
+        time.sleep(0.05)
+        self._stop = True
+        self._thread.join(1.0)
+        self.sock.close()
+
+
+def bench(source: str, *, frames: int | None, model: str | None, dynamics: str) -> dict[str, Any]:
+    """Measure one unpaced run; returns the figures as a dict (the --json document)."""
+    sink = _Sink()
+    t_start = time.perf_counter()
+    cpu_start = time.process_time()
+    opts = RunOptions(
+        source=source,
+        outputs=[f"vrchat:127.0.0.1:{sink.port}"],
+        dynamics=dynamics,
+        model=model,
+        fast=True,
+        max_frames=frames if frames else (300 if source.startswith("demo") else None),
+    )
+    with open_pipeline(opts) as pipeline:
+        pipeline.keep_latencies = True
+        startup_s = time.perf_counter() - t_start
+        result = pipeline.run()
+        fps = pipeline.source.fps
+        out_stats = {o.describe(): vars(o.stats).copy() for o in pipeline.outputs}
+    cpu_s = time.process_time() - cpu_start
+    sink.close()
+    assert result.times is not None
+    stages = result.times.summary()
+    after = [n for n in stages if n != "tracker"]
+    after_median = sum(stages[n]["median_us"] for n in after)
+    total_mean = sum(s["mean_us"] for s in stages.values())
+    lat = np.asarray(result.latencies_ms) if result.latencies_ms else np.zeros(1)
+    media_s = result.frames / fps if fps else 0.0
+    return {
+        "source": source,
+        "frames": result.frames,
+        "faces": result.faces,
+        "elapsed_s": result.elapsed_s,
+        "fps": result.frames / result.elapsed_s if result.elapsed_s else 0.0,
+        "startup_s": startup_s,
+        "stages": stages,
+        "after_tracker_median_us": after_median,
+        "after_tracker_share": (
+            sum(stages[n]["mean_us"] for n in after) / total_mean if total_mean else 0.0
+        ),
+        "latency_ms": {"median": float(np.median(lat)), "p95": float(np.percentile(lat, 95))},
+        "cpu_s_per_media_s": cpu_s / media_s if media_s else 0.0,
+        "outputs": out_stats,
+        "datagrams_received": sink.datagrams,
+    }
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    report = bench(
+        args.source, frames=args.frames, model=args.model, dynamics=args.dynamics or "cortical"
+    )
+    if args.json:
+        json.dump(report, sys.stdout, indent=2)
+        print()
+        return 0
+    print(f"source: {report['source']}  frames: {report['frames']}  faces: {report['faces']}")
+    print(f"{'stage':<10} {'median us':>10} {'p95 us':>10}")
+    for name, s in report["stages"].items():
+        print(f"{name:<10} {s['median_us']:>10.1f} {s['p95_us']:>10.1f}")
+    print(
+        f"after the tracker: {report['after_tracker_median_us']:.1f} us median per frame "
+        f"({100 * report['after_tracker_share']:.1f}% of pipeline time)"
+    )
+    print(f"throughput: {report['fps']:.1f} frames/s   start-up: {report['startup_s']:.2f} s")
+    lat = report["latency_ms"]
+    print(f"latency: {lat['median']:.2f} ms median, {lat['p95']:.2f} ms p95")
+    print(f"cpu: {report['cpu_s_per_media_s']:.2f} s per second of media")
+    for name, s in report["outputs"].items():
+        print(f"output {name}: {s['frames_sent']} frames, {s['errors']} errors")
+    print(f"datagrams received by the loopback sink: {report['datagrams_received']}")
+    return 0

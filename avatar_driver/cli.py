@@ -1,0 +1,177 @@
+"""The `avatar-driver` command line: run, calibrate, mapping check, bench, model.
+
+Exit codes: 0 done, 2 bad input (file, mapping, option, device), 1 other failure.
+Errors print one line, never a traceback (set AVATAR_DRIVER_DEBUG=1 to see one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from types import FrameType
+from typing import Any
+
+from . import __version__
+from .errors import AvatarDriverError, ConfigError
+
+__all__ = ["build_parser", "main"]
+
+PROG = "avatar-driver"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors say what to do in one line and exit 2 like ours."""
+
+    def error(self, message: str) -> Any:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def _add_run_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--source",
+        default="camera",
+        help="camera[:INDEX], a video or image file, a Live Link Face .csv take, "
+        "demo (synthetic performer) or demo:sweep (default: camera)",
+    )
+    p.add_argument(
+        "--output",
+        action="append",
+        metavar="KIND[:TARGET]",
+        help="vrchat[:HOST:PORT], csv:FILE, none, ... (repeatable; default: vrchat)",
+    )
+    p.add_argument("--mapping", metavar="FILE", help="mapping file for the outputs that use one")
+    p.add_argument(
+        "--dynamics",
+        default=None,
+        help="cortical (default), one-euro or none",
+    )
+    p.add_argument("--config", metavar="FILE", help="TOML config file ([dynamics] etc.)")
+    p.add_argument("--model", metavar="PATH", help="face_landmarker.task to use")
+    p.add_argument("--max-frames", type=_positive_int, metavar="N", help="stop after N frames")
+    p.add_argument(
+        "--fast", action="store_true", help="process a file as fast as possible (no pacing)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Drive an avatar's face from a webcam.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="track a face and stream it to the outputs")
+    _add_run_arguments(run)
+    run.add_argument("--quiet", action="store_true", help="no live status line")
+
+    bench = sub.add_parser("bench", help="measure the pipeline per stage (no pacing)")
+    bench.add_argument("--source", default="demo", help="what to run (default: demo)")
+    bench.add_argument("--frames", type=_positive_int, default=None, help="frames to run")
+    bench.add_argument("--model", metavar="PATH", help="face_landmarker.task to use")
+    bench.add_argument("--dynamics", default=None, help="dynamics to measure (default cortical)")
+    bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    model = sub.add_parser("model", help="the face model file")
+    msub = model.add_subparsers(dest="model_command", required=True, parser_class=_Parser)
+    msub.add_parser("info", help="which model file is used and where it came from")
+    fetch = msub.add_parser("fetch", help="download, verify and cache the model")
+    fetch.add_argument("--url", default=None, help=argparse.SUPPRESS)
+    return parser
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        return _dispatch(args)
+    except AvatarDriverError as e:
+        if os.environ.get("AVATAR_DRIVER_DEBUG"):
+            raise
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "run":
+        return _cmd_run(args)
+    if args.command == "bench":
+        from .bench import run_bench
+
+        return run_bench(args)
+    if args.command == "model":
+        return _cmd_model(args)
+    raise ConfigError(f"unknown command {args.command!r}")  # pragma: no cover
+
+
+def _config(args: argparse.Namespace) -> dict[str, Any]:
+    if not getattr(args, "config", None):
+        return {}
+    from .config import load_toml
+
+    return load_toml(args.config)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .runner import RunOptions, open_pipeline
+    from .status import StatusLine
+
+    config = _config(args)
+    dynamics = args.dynamics or config.get("dynamics", {}).get("name", "cortical")
+    opts = RunOptions(
+        source=args.source,
+        outputs=args.output or ["vrchat"],
+        mapping=args.mapping,
+        dynamics=dynamics,
+        dynamics_params=config.get("dynamics"),
+        model=args.model,
+        fast=args.fast,
+        max_frames=args.max_frames,
+        config=config,
+    )
+    status = StatusLine(enabled=not args.quiet and sys.stderr.isatty())
+    with open_pipeline(opts, status=status) as pipeline:
+        if not args.quiet:
+            outs = ", ".join(o.describe() for o in pipeline.outputs)
+            print(f"{PROG}: {pipeline.source.description} -> {outs}", file=sys.stderr)
+        result = pipeline.run()
+    if not args.quiet:
+        print(
+            f"{PROG}: {result.frames} frames, face in {result.faces}, "
+            f"{result.elapsed_s:.1f} s" + (" (stopped)" if result.interrupted else ""),
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _cmd_model(args: argparse.Namespace) -> int:
+    from .tracking.model import MODEL_URL, fetch_model, resolve_model, sha256_of
+
+    if args.model_command == "fetch":
+        path = fetch_model(args.url or MODEL_URL)
+        print(f"model saved to {path} (sha256 verified)")
+        return 0
+    info = resolve_model(None, download=False)
+    print(f"model: {info.path}")
+    print(f"from: {info.origin}")
+    print(f"sha256: {sha256_of(info.path)}")
+    return 0

@@ -1,0 +1,1 @@
+"""Pure encoders and decoders: values in, bytes or text out; no sockets, no files."""

@@ -1,0 +1,74 @@
+"""Expression dynamics: the stage between the solver and the mapping.
+
+`make_dynamics(name, params)` builds one of `DYNAMICS_NAMES`:
+
+- ``cortical`` (default): a stable slow path and a movement-locked fast path, crossfaded
+  by movement evidence (`cortical.CorticalFilter`);
+- ``one-euro``: the One Euro filter (`one_euro.OneEuroFilter`);
+- ``none``: weights and pose unchanged.
+
+All three apply the face-loss policy (`face_loss.FaceLoss`). `params` is the user's
+`[dynamics]` config table: top-level ``hold``, ``ease``, ``recover`` (seconds) and one
+table per group (``eyes``, ``brows``, ``cheeks_nose``, ``jaw``, ``mouth``, ``head``) with the
+chosen filter's settings (`cortical.CORTICAL_KEYS`, `one_euro.ONE_EURO_KEYS`); see
+docs/dynamics.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError
+from .base import Dynamics, Filter
+from .cortical import CORTICAL_DEFAULTS, CORTICAL_KEYS, CorticalFilter
+from .face_loss import FACE_LOSS_DEFAULTS, FaceLoss
+from .groups import GROUP_NAMES, N_CHANNELS, Limits, check_params, group_arrays
+from .one_euro import ONE_EURO_DEFAULTS, ONE_EURO_KEYS, OneEuroFilter
+from .passthrough import PassThrough
+from .stage import FilterDynamics
+
+__all__ = [
+    "DYNAMICS_NAMES",
+    "DEFAULT_DYNAMICS",
+    "GROUP_NAMES",
+    "Dynamics",
+    "Filter",
+    "make_dynamics",
+    "CorticalFilter",
+    "OneEuroFilter",
+    "FaceLoss",
+]
+
+DYNAMICS_NAMES: tuple[str, ...] = ("cortical", "one-euro", "none")
+DEFAULT_DYNAMICS = "cortical"
+
+# Group tables may carry settings of either filter, so one config file serves both.
+_ALL_KEYS: dict[str, Limits] = {**CORTICAL_KEYS, **ONE_EURO_KEYS}
+
+
+def make_dynamics(name: str, params: Mapping[str, Any] | None = None) -> Dynamics:
+    """Build the named dynamics from the `[dynamics]` config table (None: defaults).
+
+    Raises ConfigError for an unknown name or an invalid setting.
+    """
+    if name not in DYNAMICS_NAMES:
+        raise ConfigError(
+            f"dynamics: unknown name {name!r}; expected one of {', '.join(DYNAMICS_NAMES)}"
+        )
+    groups, face = check_params(params, _ALL_KEYS)
+    filt: Filter
+    if name == "cortical":
+        arrays = group_arrays(CORTICAL_DEFAULTS, groups)
+        bad = np.flatnonzero(arrays["open_hi"] <= arrays["open_lo"])
+        if bad.size:
+            raise ConfigError("dynamics: open_hi must be greater than open_lo in every group")
+        filt = CorticalFilter(N_CHANNELS, **arrays)
+    elif name == "one-euro":
+        filt = OneEuroFilter(N_CHANNELS, **group_arrays(ONE_EURO_DEFAULTS, groups))
+    else:
+        filt = PassThrough(N_CHANNELS)
+    loss = FaceLoss(np.zeros(N_CHANNELS), **{**FACE_LOSS_DEFAULTS, **face})
+    return FilterDynamics(filt, loss)

@@ -1,0 +1,35 @@
+"""The `none` dynamics' filter: weights and pose pass unchanged.
+
+`make_dynamics("none")` still wraps it with the face-loss policy: a user who turns
+smoothing off still wants the avatar to relax when the face is gone, not to freeze.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["PassThrough"]
+
+
+class PassThrough:
+    """A `Filter` that returns a copy of its input."""
+
+    def __init__(self, n: int) -> None:
+        self._zeros = np.zeros(n)
+
+    def reset(self) -> None:
+        """Nothing to forget."""
+
+    @property
+    def movement(self) -> np.ndarray:
+        """No fast path: zeros."""
+        return self._zeros
+
+    @property
+    def deviation(self) -> np.ndarray:
+        """No stable estimate: zeros."""
+        return self._zeros
+
+    def step(self, x: np.ndarray, t: float) -> np.ndarray:
+        """The input, copied."""
+        return np.array(x, dtype=np.float64)

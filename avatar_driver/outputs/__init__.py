@@ -1,0 +1,22 @@
+"""Outputs by name (``--output KIND[:TARGET]``); importing this registers them all."""
+
+from . import csv_take, null, vrchat  # noqa: F401  (registration side effect)
+from .base import (
+    Output,
+    OutputBase,
+    OutputOptions,
+    OutputStats,
+    create_output,
+    output_kinds,
+    register_output,
+)
+
+__all__ = [
+    "Output",
+    "OutputBase",
+    "OutputOptions",
+    "OutputStats",
+    "create_output",
+    "output_kinds",
+    "register_output",
+]

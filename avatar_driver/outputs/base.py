@@ -1,0 +1,165 @@
+"""What every output is, the name -> class registry, and target parsing.
+
+Outputs are small classes with keyword-only constructors; `close()` runs once; every one
+is a context manager. A failing send is counted in `stats`, never raised: one broken
+output must not stall the others.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from ..errors import OutputError
+from ..frame import Frame
+
+__all__ = [
+    "Output",
+    "OutputBase",
+    "OutputOptions",
+    "OutputStats",
+    "create_output",
+    "output_kinds",
+    "parse_host_port",
+    "register_output",
+]
+
+
+@dataclass
+class OutputStats:
+    frames_sent: int = 0
+    errors: int = 0
+    last_error: str = ""
+
+    def failed(self, error: BaseException) -> None:
+        self.errors += 1
+        self.last_error = f"{type(error).__name__}: {error}"
+
+
+@dataclass
+class OutputOptions:
+    """Run-wide settings an output may use (each output takes what it needs)."""
+
+    mapping: str | None = None
+    fps: float = 30.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Output(Protocol):
+    kind: str
+    target: str
+    stats: OutputStats
+
+    def send(self, frame: Frame) -> None:
+        """Deliver one frame; failures go to `stats`, never raise."""
+
+    def finish(self, frame: Frame) -> None:
+        """The last frame before closing (the neutral face on stop)."""
+
+    def close(self) -> None: ...
+
+
+class OutputBase:
+    """Shared plumbing: stats, close-once, context manager; `finish` sends by default."""
+
+    kind = "output"
+
+    def __init__(self, *, target: str = "") -> None:
+        self.target = target
+        self.stats = OutputStats()
+        self._closed = False
+
+    def send(self, frame: Frame) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def finish(self, frame: Frame) -> None:
+        self.send(frame)
+
+    def _close(self) -> None:
+        """Release resources; called once by `close`."""
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._close()
+
+    def __enter__(self) -> OutputBase:
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def describe(self) -> str:
+        return f"{self.kind}:{self.target}" if self.target else self.kind
+
+
+Factory = Callable[[str | None, OutputOptions], OutputBase]
+_REGISTRY: dict[str, Factory] = {}
+_HELP: dict[str, str] = {}
+T = TypeVar("T", bound=Callable[..., Any])
+
+
+def register_output(kind: str, help: str = "") -> Callable[[T], T]:
+    """Class decorator: `kind` on the command line builds the class via `from_spec`."""
+
+    def deco(cls: T) -> T:
+        _REGISTRY[kind] = cls.from_spec  # type: ignore[attr-defined]
+        _HELP[kind] = help
+        return cls
+
+    return deco
+
+
+def output_kinds() -> dict[str, str]:
+    """Registered output kinds and their one-line help."""
+    return dict(_HELP)
+
+
+def create_output(spec: str, options: OutputOptions) -> OutputBase:
+    """Build an output from ``KIND[:TARGET]``."""
+    kind, sep, target = spec.partition(":")
+    kind = kind.strip().lower()
+    factory = _REGISTRY.get(kind)
+    if factory is None:
+        known = ", ".join(sorted(_REGISTRY))
+        raise OutputError(f"unknown output kind {kind!r} in {spec!r}; expected one of: {known}")
+    return factory(target if sep else None, options)
+
+
+def parse_host_port(target: str | None, *, host: str, port: int, kind: str) -> tuple[str, int]:
+    """``PORT``, ``HOST``, ``HOST:PORT`` or ``[IPv6]:PORT`` with defaults for what is left out."""
+    if not target:
+        return host, port
+    text = target.strip()
+    h, p = host, ""
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise OutputError(f"{kind}: bad address {target!r}; expected [IPv6]:PORT")
+        h, p = text[1:end], text[end + 1 :].lstrip(":")
+    elif text.isdigit():
+        p = text
+    elif text.count(":") == 1:
+        h, p = text.split(":")
+    elif text.count(":") > 1:
+        h = text  # a bare IPv6 address
+    else:
+        h = text
+    if p:
+        if not p.isdigit() or not 1 <= int(p) <= 65535:
+            raise OutputError(f"{kind}: bad port {p!r} in {target!r}; expected 1-65535")
+        port = int(p)
+    if not h:
+        raise OutputError(f"{kind}: empty host in {target!r}")
+    try:
+        ipaddress.ip_address(h)
+    except ValueError:
+        if not all(part.isalnum() or "-" in part for part in h.split(".")):
+            raise OutputError(f"{kind}: bad host {h!r} in {target!r}") from None
+    return h, port

@@ -1,0 +1,63 @@
+"""What every source is: an iterator of frames with a nominal rate, closed exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Protocol, runtime_checkable
+
+from ..frame import Frame
+
+__all__ = ["Source", "SourceBase"]
+
+
+@runtime_checkable
+class Source(Protocol):
+    """A stream of frames.
+
+    needs_tracker: frames carry pixels that the tracker must turn into weights (camera,
+        video, image) rather than weights already (demo, replay).
+    live: frames arrive in real time (camera): never paced, never "fast".
+    still: a single image (the tracker then uses IMAGE mode).
+    fps: nominal frame rate, used to pace files and to stamp takes.
+    """
+
+    needs_tracker: bool
+    live: bool
+    still: bool
+    fps: float
+    description: str
+
+    def __iter__(self) -> Iterator[Frame]: ...
+
+    def close(self) -> None: ...
+
+
+class SourceBase:
+    """Shared context-manager plumbing; subclasses set the attributes and `__iter__`."""
+
+    needs_tracker = True
+    live = False
+    still = False
+    fps = 30.0
+    description = "source"
+    _closed = False
+
+    def __iter__(self) -> Iterator[Frame]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _close(self) -> None:
+        """Release resources; called once by `close`."""
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._close()
+
+    def __enter__(self) -> SourceBase:
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

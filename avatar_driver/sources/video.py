@@ -1,0 +1,145 @@
+"""Video files, stills and cameras, read with OpenCV (installed with mediapipe)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import SourceError
+from ..frame import Frame
+from .base import SourceBase
+
+__all__ = ["IMAGE_SUFFIXES", "CameraSource", "ImageSource", "VideoSource"]
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+def _cv2() -> Any:
+    # OpenCV prints its own warnings for every backend it tries; our errors say it better.
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
+    os.environ.setdefault("OPENCV_VIDEOIO_DEBUG", "0")
+    import cv2
+
+    return cv2
+
+
+class VideoSource(SourceBase):
+    """A video file; timestamps from the container (or frame index / fps)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise SourceError(f"video file {self.path} does not exist")
+        cv2 = _cv2()
+        self._cap = cv2.VideoCapture(str(self.path))
+        ok, first = self._cap.read() if self._cap.isOpened() else (False, None)
+        if not ok or first is None:
+            self._cap.release()
+            raise SourceError(
+                f"{self.path} is not a video this machine can decode "
+                "(expected a video file such as .mp4, .mov or .avi, a still image, or a .csv take)"
+            )
+        self._first: np.ndarray | None = first
+        fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        self.fps = fps if 1.0 <= fps <= 1000.0 else 30.0
+        self.frame_count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        self.description = f"video {self.path.name} ({self.fps:.1f} fps)"
+
+    def __iter__(self) -> Iterator[Frame]:
+        cv2 = _cv2()
+        index = 0
+        while True:
+            if self._first is not None:
+                bgr, self._first = self._first, None
+            else:
+                ok, bgr = self._cap.read()
+                if not ok or bgr is None:
+                    return
+            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            yield Frame(
+                timestamp=index / self.fps,
+                index=index,
+                capture_time=time.perf_counter(),
+                image=rgb,
+            )
+            index += 1
+
+    def _close(self) -> None:
+        self._cap.release()
+
+
+class ImageSource(SourceBase):
+    """A still image: one frame, tracked in IMAGE mode."""
+
+    still = True
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise SourceError(f"image file {self.path} does not exist")
+        bgr = _cv2().imread(str(self.path))
+        if bgr is None:
+            raise SourceError(f"{self.path} is not an image this machine can decode")
+        self._rgb = _cv2().cvtColor(bgr, _cv2().COLOR_BGR2RGB)
+        self.description = f"image {self.path.name}"
+
+    def __iter__(self) -> Iterator[Frame]:
+        yield Frame(timestamp=0.0, index=0, capture_time=time.perf_counter(), image=self._rgb)
+
+
+class CameraSource(SourceBase):
+    """A webcam by index; timestamps from the monotonic clock at capture."""
+
+    live = True
+
+    def __init__(
+        self, index: int = 0, *, width: int | None = None, height: int | None = None
+    ) -> None:
+        cv2 = _cv2()
+        self.index = index
+        self._cap = cv2.VideoCapture(index)
+        if not self._cap.isOpened():
+            self._cap.release()
+            raise SourceError(
+                f"camera {index} could not be opened: check that a webcam is connected and "
+                "not used by another app, or pick another with --source camera:N "
+                "(or use --source demo / a video file)"
+            )
+        if width:
+            self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+        if height:
+            self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        self.fps = fps if 1.0 <= fps <= 240.0 else 30.0
+        self.description = f"camera {index}"
+
+    def __iter__(self) -> Iterator[Frame]:
+        cv2 = _cv2()
+        start = time.perf_counter()
+        index = 0
+        failures = 0
+        while True:
+            ok, bgr = self._cap.read()
+            now = time.perf_counter()
+            if not ok or bgr is None:
+                failures += 1
+                if failures > 30:
+                    raise SourceError(f"camera {self.index} stopped delivering frames")
+                time.sleep(0.05)
+                continue
+            failures = 0
+            yield Frame(
+                timestamp=now - start,
+                index=index,
+                capture_time=now,
+                image=cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB),
+            )
+            index += 1
+
+    def _close(self) -> None:
+        self._cap.release()
