@@ -23,6 +23,7 @@ def _cv2() -> Any:
     # OpenCV prints its own warnings for every backend it tries; our errors say it better.
     os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
     os.environ.setdefault("OPENCV_VIDEOIO_DEBUG", "0")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # FFmpeg quiet: AV_LOG_QUIET
     import cv2
 
     return cv2

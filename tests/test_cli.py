@@ -1,0 +1,154 @@
+"""The command line contract: exit codes, one-line errors, clean stop, CSV round trip."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pythonosc.dispatcher import Dispatcher
+from pythonosc.osc_server import BlockingOSCUDPServer
+
+from avatar_driver.codecs.csv_take import format_header, parse_take
+from avatar_driver.sources import VideoSource
+from tests.conftest import ROOT, cli_env, free_udp_port, run_cli
+
+
+def _one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, proc.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+def test_help_and_module_entry() -> None:
+    proc = run_cli(["--help"])
+    assert proc.returncode == 0 and "run" in proc.stdout and "bench" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["--source", "missing-clip.mp4"], ["missing-clip.mp4", "not a file that exists"]),
+        (["--source", "camera:7"], ["camera 7", "could not be opened"]),
+        (["--source", "demo", "--output", "teleport"], ["unknown output kind", "teleport"]),
+        (["--source", "demo", "--output", "vrchat:127.0.0.1:99999"], ["bad port", "99999"]),
+        (["--source", "demo", "--output", "vrchat:localhost:http"], ["bad port"]),
+        (["--source", "demo", "--output", "csv"], ["csv needs a file name"]),
+        (["--source", "demo", "--max-frames", "0"], ["--max-frames"]),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(args: list[str], needles: list[str]) -> None:
+    _one_line_error(run_cli(["run", *args, "--quiet"]), *needles)
+
+
+def test_unreadable_video_exits_2(tmp_path: Path) -> None:
+    fake = tmp_path / "clip.mp4"
+    fake.write_bytes(b"\x00\x01 definitely not a video" * 100)
+    _one_line_error(run_cli(["run", "--source", str(fake), "--quiet"]), "clip.mp4", "not a video")
+
+
+def test_malformed_take_exits_2(tmp_path: Path) -> None:
+    take = tmp_path / "take.csv"
+    take.write_text(format_header() + "\n00:00:00:00.000,61,1,2,three\n")
+    _one_line_error(
+        run_cli(["run", "--source", str(take), "--output", "none", "--quiet"]), "take.csv", "line 2"
+    )
+
+
+def test_no_face_clip_runs_to_the_end_sending_neutral(
+    model: Path, media: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "noface.csv"
+    proc = run_cli(
+        ["run", "--source", str(media / "no_face.mp4"), "--output", f"csv:{out}", "--fast"],
+        model=model,
+    )
+    assert proc.returncode == 0, proc.stderr
+    take = parse_take(out.read_text().splitlines())
+    with VideoSource(media / "no_face.mp4") as clip:
+        assert len(take) == sum(1 for _ in clip) > 90
+    assert not take.values.any()
+    assert "face in 0" in proc.stderr
+
+
+def test_csv_record_then_replay_gives_the_same_weights(
+    model: Path, media: Path, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "take.csv", tmp_path / "again.csv"
+    proc = run_cli(
+        ["run", "--source", str(media / "single_face.mp4"), "--output", f"csv:{first}",
+         "--fast", "--quiet", "--dynamics", "none"],
+        model=model,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = first.read_text().splitlines()
+    assert lines[0] == format_header()
+    assert all(len(line.split(",")) == 63 for line in lines)
+    take = parse_take(lines)
+    assert len(take) == 72 and take.fps == 30
+    smile = take.values[:, 23]  # MouthSmileLeft
+    assert smile[-20:].mean() > smile[:10].mean() + 0.4
+    proc = run_cli(
+        ["run", "--source", str(first), "--output", f"csv:{second}", "--fast", "--quiet",
+         "--dynamics", "none"]
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    again = parse_take(second.read_text().splitlines())
+    np.testing.assert_allclose(again.values, take.values, atol=2e-6)
+    np.testing.assert_allclose(again.timestamps, take.timestamps, atol=1e-4)
+
+
+def test_ctrl_c_sends_neutral_and_exits_0() -> None:
+    port = free_udp_port()
+    received: list[tuple[str, float]] = []
+    dispatcher = Dispatcher()
+    dispatcher.set_default_handler(lambda addr, *args: received.append((addr, args[0])))
+    server = BlockingOSCUDPServer(("127.0.0.1", port), dispatcher)
+    server.timeout = 0.05
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "avatar_driver", "run", "--source", "demo",
+         "--output", f"vrchat:127.0.0.1:{port}", "--mapping", "vrchat-arkit", "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=cli_env(),
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while len(received) < 52 * 30 and time.monotonic() < deadline:
+            server.handle_request()
+        assert received, "nothing arrived from the running demo"
+        proc.send_signal(signal.SIGINT)
+        t_stop = time.monotonic()
+        _, err = proc.communicate(timeout=10)
+        stop_s = time.monotonic() - t_stop
+        for _ in range(60):  # drain what is left, including the final neutral frame
+            server.handle_request()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        server.server_close()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert stop_s < 2.0
+    last = {}
+    for addr, value in received:
+        last[addr] = value
+    assert len(last) == 52
+    assert all(v == 0.0 for v in last.values()), {k: v for k, v in last.items() if v}
+
+
+def test_bench_json_fields() -> None:
+    proc = run_cli(["bench", "--source", "demo", "--frames", "120", "--json"])
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["frames"] == 120
+    for stage in ("solver", "dynamics", "outputs"):
+        assert {"median_us", "p95_us"} <= set(report["stages"][stage])
+    assert report["outputs"] and all(o["errors"] == 0 for o in report["outputs"].values())
+    assert report["datagrams_received"] > 0
