@@ -39,6 +39,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
+    return value
+
+
 def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--source",
@@ -63,6 +73,15 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-frames", type=_positive_int, metavar="N", help="stop after N frames")
     p.add_argument(
         "--fast", action="store_true", help="process a file as fast as possible (no pacing)"
+    )
+    p.add_argument(
+        "--max-fps", type=_positive_float, metavar="FPS", help="process at most FPS frames a second"
+    )
+    p.add_argument(
+        "--low-power",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with no face in view, track only 4 times a second (default: on for cameras)",
     )
 
 
@@ -147,6 +166,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         fast=args.fast,
         max_frames=args.max_frames,
         config=config,
+        max_fps=args.max_fps,
+        low_power=args.low_power,
     )
     status = StatusLine(enabled=not args.quiet and sys.stderr.isatty())
     with open_pipeline(opts, status=status) as pipeline:

@@ -1,19 +1,20 @@
 """source -> tracker -> solver -> dynamics -> outputs, one frame at a time.
 
-Each stage is a callable from frame to frame; the pipeline times each one (per-frame
-nanoseconds kept in fixed arrays, so hours of running allocate nothing) and ends by
-sending every output a neutral frame before closing it.
+The source is read on its own thread (see feed.FrameFeed), so decoding the next frame
+overlaps tracking this one. Each stage is a callable from frame to frame; the pipeline
+times each one (per-frame microseconds kept in fixed arrays, so hours of running allocate
+nothing) and ends by sending every output a neutral frame before closing it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .feed import FrameFeed
 from .frame import Frame
 from .outputs.base import OutputBase
 from .sources.base import SourceBase
@@ -61,6 +62,8 @@ class RunResult:
     faces: int = 0
     elapsed_s: float = 0.0
     interrupted: bool = False
+    dropped: int = 0  # replaced by a newer frame before the pipeline took them
+    skipped: int = 0  # left out to keep under --max-fps
     times: StageTimes | None = None
     latencies_ms: list[float] = field(default_factory=list)
 
@@ -85,6 +88,7 @@ class Pipeline:
         max_frames: int | None = None,
         status: StatusLine | None = None,
         keep_latencies: bool = False,
+        max_fps: float | None = None,
     ) -> None:
         self.source = source
         self.stages = list(stages)
@@ -93,31 +97,45 @@ class Pipeline:
         self.max_frames = max_frames
         self.status = status or StatusLine(enabled=False)
         self.keep_latencies = keep_latencies
+        self.min_interval = 1.0 / max_fps if max_fps else 0.0
+        self.feed: FrameFeed | None = None
         self.times = StageTimes([n for n, _ in self.stages] + ["outputs"])
         self.last: Frame | None = None
 
-    def _pace(self, frame: Frame, start_wall: float, t0: float) -> None:
-        """Play a file at its own rate: wait until the frame's time has come."""
-        delay = start_wall + (frame.timestamp - t0) - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
+    def _pacer(self) -> Callable[[Frame], None]:
+        """Play a file at its own rate: wait until each frame's time has come."""
+        origin: list[float] = []
+
+        def pace(frame: Frame) -> None:
+            if not origin:
+                origin.extend((time.perf_counter(), frame.timestamp))
+            delay = origin[0] + (frame.timestamp - origin[1]) - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+
+        return pace
 
     def run(self) -> RunResult:
         result = RunResult(times=self.times)
         start = time.perf_counter()
-        t0: float | None = None
         n_stages = len(self.stages)
         row = [0.0] * (n_stages + 1)
         perf = time.perf_counter_ns
+        paced = not self.fast and not self.source.live
+        self.feed = FrameFeed(
+            self.source,
+            latest_wins=not self.fast or self.source.live,
+            pace=self._pacer() if paced else None,
+        )
+        last_ts: float | None = None
         try:
-            for frame in self.source:
+            for frame in self.feed:
                 if self.max_frames is not None and result.frames >= self.max_frames:
                     break
-                if t0 is None:
-                    t0 = frame.timestamp
-                if not self.fast:
-                    self._pace(frame, start, t0)
-                    frame = dataclasses.replace(frame, capture_time=time.perf_counter())
+                if last_ts is not None and frame.timestamp - last_ts < self.min_interval:
+                    result.skipped += 1
+                    continue
+                last_ts = frame.timestamp
                 for k, (_, stage) in enumerate(self.stages):
                     t_start = perf()
                     frame = stage(frame)
@@ -139,6 +157,8 @@ class Pipeline:
             result.interrupted = True
         finally:
             result.elapsed_s = time.perf_counter() - start
+            result.dropped = self.feed.dropped
+            self.feed.stop()
             self.status.done()
             self.finish()
         return result

@@ -17,6 +17,7 @@ from .pipeline import Pipeline, Stage
 from .solver import PassThroughSolver
 from .sources import open_source
 from .status import StatusLine
+from .tracking.idle import IdleGate
 from .tracking.model import resolve_model
 
 __all__ = ["RunOptions", "open_pipeline"]
@@ -33,6 +34,8 @@ class RunOptions:
     fast: bool = False
     max_frames: int | None = None
     quiet: bool = True
+    max_fps: float | None = None
+    low_power: bool | None = None  # None: on for cameras, off for files
     config: dict[str, Any] = field(default_factory=dict)
 
 
@@ -49,7 +52,8 @@ def open_pipeline(opts: RunOptions, *, status: StatusLine | None = None) -> Iter
             model = resolve_model(opts.model)
             tracker = FaceTracker(model.path, mode="image" if source.still else "video")
             stack.callback(tracker.close)
-            stages.append(("tracker", tracker))
+            low_power = source.live if opts.low_power is None else opts.low_power
+            stages.append(("tracker", IdleGate(tracker) if low_power else tracker))
         stages.append(("solver", PassThroughSolver()))
         stages.append(("dynamics", _dynamics(opts)))
         out_opts = OutputOptions(mapping=opts.mapping, fps=source.fps)
@@ -65,6 +69,7 @@ def open_pipeline(opts: RunOptions, *, status: StatusLine | None = None) -> Iter
             fast=opts.fast,
             max_frames=opts.max_frames,
             status=status,
+            max_fps=opts.max_fps,
         )
 
 

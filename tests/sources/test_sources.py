@@ -13,7 +13,6 @@ from avatar_driver.shapes import ARKIT_NAMES, INDEX, N_SHAPES
 from avatar_driver.sources import DemoSource, ReplaySource, VideoSource, open_source
 
 
-
 def test_demo_blinks_smiles_talks_and_looks_around() -> None:
     demo = DemoSource()
     frames = [f for _, f in zip(range(30 * 60), demo, strict=False)]
@@ -78,7 +77,9 @@ def test_replay_source(tmp_path: Path) -> None:
     values = np.linspace(0, 1, 61, dtype=np.float32)
     path = tmp_path / "take.csv"
     path.write_text(
-        "\n".join([format_header()] + [format_row(i / 60, 60, values * (i % 2)) for i in range(120)])
+        "\n".join(
+            [format_header()] + [format_row(i / 60, 60, values * (i % 2)) for i in range(120)]
+        )
     )
     src = open_source(str(path))
     assert isinstance(src, ReplaySource) and src.fps == 60 and not src.needs_tracker

@@ -20,7 +20,9 @@ def test_smile_rises_on_single_face(model: Path, media: Path) -> None:
     frames = _track(model, media / "single_face.mp4")
     assert len(frames) == 72
     assert all(f.face_present for f in frames)
-    smile = np.array([f.weights[[INDEX["mouthSmileLeft"], INDEX["mouthSmileRight"]]] for f in frames])
+    smile = np.array(
+        [f.weights[[INDEX["mouthSmileLeft"], INDEX["mouthSmileRight"]]] for f in frames]
+    )
     first, last = smile[:10].mean(), smile[-20:].mean()
     assert last > first + 0.4, (first, last)
     f = frames[0]

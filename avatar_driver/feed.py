@@ -1,0 +1,96 @@
+"""Capture and decoding on their own thread, handing frames to the pipeline.
+
+Two hand-off policies, both holding at most one frame (never a growing backlog):
+- latest-wins (live cameras, and files played at their own rate): a new frame replaces an
+  unread one, so a slow tracker always works on the newest picture; `dropped` counts the
+  replaced frames;
+- lossless (files with --fast): the reader waits until the pipeline took the frame, so
+  decoding the next frame overlaps tracking this one and no frame is lost.
+A source error raised on the reader thread is re-raised in the pipeline's thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+
+from .frame import Frame
+
+__all__ = ["FrameFeed"]
+
+
+class FrameFeed:
+    """Iterate `frames` on a daemon thread; iterate the feed to receive them."""
+
+    def __init__(
+        self,
+        frames: Iterable[Frame],
+        *,
+        latest_wins: bool,
+        pace: Callable[[Frame], None] | None = None,
+    ) -> None:
+        self._frames = frames
+        self.latest_wins = latest_wins
+        self._pace = pace
+        self._cond = threading.Condition()
+        self._slot: Frame | None = None
+        self._done = False
+        self._error: BaseException | None = None
+        self._stop = threading.Event()
+        self.dropped = 0
+        self.produced = 0
+        self._thread = threading.Thread(target=self._run, name="avatar-driver-capture", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for frame in self._frames:
+                if self._stop.is_set():
+                    break
+                if self._pace is not None:
+                    self._pace(frame)
+                    frame.capture_time = time.perf_counter()  # "captured" when its time came
+                with self._cond:
+                    if not self.latest_wins:
+                        while self._slot is not None and not self._stop.is_set():
+                            self._cond.wait(0.1)
+                    elif self._slot is not None:
+                        self.dropped += 1
+                    self._slot = frame
+                    self.produced += 1
+                    self._cond.notify_all()
+                if self._stop.is_set():
+                    break
+        except BaseException as e:  # handed to the consumer, raised there
+            self._error = e
+        finally:
+            with self._cond:
+                self._done = True
+                self._cond.notify_all()
+
+    def __iter__(self) -> Iterator[Frame]:
+        while True:
+            with self._cond:
+                while self._slot is None and not self._done:
+                    self._cond.wait(0.1)
+                frame, self._slot = self._slot, None
+                self._cond.notify_all()
+            if frame is not None:
+                if not self.latest_wins:
+                    # Lossless hand-off: time spent waiting for the tracker is not capture
+                    # latency a camera would have; count from when the pipeline takes it.
+                    frame.capture_time = time.perf_counter()
+                yield frame
+                continue
+            if self._error is not None:
+                raise self._error
+            return
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        """Ask the reader to stop and wait for it; False if it is stuck (e.g. in a driver)."""
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        self._thread.join(timeout)
+        return not self._thread.is_alive()

@@ -1,0 +1,125 @@
+"""The threaded pipeline: latest-wins drops, lossless --fast, clean stop, neutral last."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from avatar_driver.frame import Frame
+from avatar_driver.outputs.base import OutputBase
+from avatar_driver.pipeline import Pipeline
+from avatar_driver.sources import DemoSource, VideoSource
+from avatar_driver.tracking.idle import IdleGate
+
+
+class Recorder(OutputBase):
+    """An output that keeps what it is given (our own Output extension point)."""
+
+    kind = "recorder"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: list[Frame] = []
+        self.finished: Frame | None = None
+        self.closes = 0
+
+    def send(self, frame: Frame) -> None:
+        self.frames.append(frame)
+        self.stats.frames_sent += 1
+
+    def finish(self, frame: Frame) -> None:
+        self.finished = frame
+
+    def _close(self) -> None:
+        self.closes += 1
+
+
+def _slow(seconds: float):  # type: ignore[no-untyped-def]
+    def stage(frame: Frame) -> Frame:
+        time.sleep(seconds)
+        return frame
+
+    return stage
+
+
+def test_latest_wins_drops_old_frames_and_keeps_the_last(media: Path) -> None:
+    out = Recorder()
+    source = VideoSource(media / "single_face.mp4")  # 72 frames at 30 fps: 2.4 s
+    pipe = Pipeline(source=source, stages=[("slow", _slow(0.1))], outputs=[out], fast=False)
+    result = pipe.run()
+    source.close()
+    indices = [f.index for f in out.frames]
+    assert indices == sorted(indices)
+    assert result.frames == len(indices) < 40  # ~10 a second get through
+    assert result.dropped >= 72 - 40
+    assert result.frames + result.dropped == 72
+    assert indices[-1] == 71  # the final frame is not lost
+    # Latency stays one stage deep instead of growing with a backlog.
+    lat = np.array(result.times.samples("slow")) if result.times else np.zeros(1)
+    assert lat.size == result.frames
+
+
+def test_fast_mode_is_lossless_and_overlaps_decoding(media: Path) -> None:
+    out = Recorder()
+    with VideoSource(media / "single_face.mp4") as source:
+        pipe = Pipeline(source=source, stages=[("slow", _slow(0.005))], outputs=[out], fast=True)
+        result = pipe.run()
+    assert [f.index for f in out.frames] == list(range(72))
+    assert result.dropped == 0
+
+
+def test_stop_mid_run_closes_everything_and_sends_neutral() -> None:
+    out = Recorder()
+    seen = []
+
+    def interrupt_after_20(frame: Frame) -> Frame:
+        seen.append(frame.index)
+        if len(seen) == 20:
+            raise KeyboardInterrupt
+        return frame
+
+    source = DemoSource()
+    pipe = Pipeline(source=source, stages=[("stop", interrupt_after_20)], outputs=[out], fast=True)
+    threads_before = threading.active_count()
+    t0 = time.monotonic()
+    result = pipe.run()
+    assert time.monotonic() - t0 < 2.0
+    assert result.interrupted and result.frames == 19
+    assert pipe.feed is not None and not pipe.feed._thread.is_alive()
+    assert threading.active_count() <= threads_before
+    assert out.closes == 1
+    assert out.finished is not None and not out.finished.face_present
+    assert not out.finished.weights.any() and not out.finished.pose.any()
+    assert out.finished.timestamp > out.frames[-1].timestamp
+
+
+def test_max_fps_skips_frames_by_source_time() -> None:
+    out = Recorder()
+    pipe = Pipeline(
+        source=DemoSource(), stages=[], outputs=[out], fast=True, max_frames=30, max_fps=10
+    )
+    result = pipe.run()
+    ts = np.array([f.timestamp for f in out.frames])
+    assert result.frames == 30 and result.skipped > 0
+    assert np.diff(ts).min() >= 0.1 - 1e-9
+
+
+def test_idle_gate_tracks_a_few_times_a_second_without_a_face() -> None:
+    calls: list[float] = []
+
+    def tracker(frame: Frame) -> Frame:
+        calls.append(frame.timestamp)
+        face = frame.timestamp >= 5.0  # no face for 5 s, then a face
+        return Frame(timestamp=frame.timestamp, face_present=face)
+
+    gate = IdleGate(tracker, after_s=1.0, probe_hz=4.0)
+    frames = [gate(Frame(timestamp=i / 30)) for i in range(30 * 7)]
+    before = [t for t in calls if t < 5.0]
+    after = [t for t in calls if t >= 5.0]
+    assert len(before) <= 30 + 4 * 4 + 2  # 1 s at full rate, then ~4 probes a second
+    found = next(f.timestamp for f in frames if f.face_present)
+    assert found - 5.0 <= 0.25 + 1e-9  # a returning face is picked up within one probe
+    assert len(after) >= 30 * 2 - 8  # full rate again once a face is back
