@@ -1,0 +1,130 @@
+"""Decoder for Live Link Face UDP packets (the iPhone app's ARKit stream, version 6).
+
+Layout, big-endian, checked against Unreal's publisher and PyPI ``pylivelinkface``:
+u8 version (6) | i32 n + n bytes device id | i32 n + n bytes subject name | i32 frame |
+f32 subframe | i32 fps numerator | i32 fps denominator | u8 count | count x f32.
+The app sends a 36-byte device id, but lengths are read, never assumed.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from dataclasses import dataclass
+
+from .arkit import ARKIT_NAMES, N_CHANNELS, N_SHAPES, POSE_NAMES, pascal
+
+__all__ = [
+    "CHANNEL_NAMES",
+    "LiveLinkError",
+    "LiveLinkPacket",
+    "decode_packet",
+    "encode_packet",
+]
+
+VERSION = 6
+MAX_ID = 256  # device id / subject name bytes; Unreal caps both at 256 characters
+
+#: Names the stream's channels go by (PascalCase, as in the app's CSV header).
+CHANNEL_NAMES: tuple[str, ...] = tuple(pascal(n) for n in ARKIT_NAMES + POSE_NAMES)
+
+_I32 = struct.Struct(">i")
+_TIME = struct.Struct(">ifii")
+
+
+class LiveLinkError(ValueError):
+    """The datagram is not a Live Link Face v6 packet."""
+
+
+@dataclass(frozen=True, slots=True)
+class LiveLinkPacket:
+    device_id: str
+    subject: str
+    frame: int
+    subframe: float
+    fps_num: int
+    fps_den: int
+    values: tuple[float, ...]  # up to 61: shapes, then head yaw/pitch/roll, eyes
+
+    @property
+    def time(self) -> float:
+        """Seconds on the sender's timecode clock: (frame + subframe) / fps."""
+        return (self.frame + self.subframe) * self.fps_den / self.fps_num
+
+    @property
+    def shapes(self) -> dict[str, float]:
+        """The 52 ARKit values by PascalCase name, clamped to 0..1."""
+        return {
+            CHANNEL_NAMES[i]: min(1.0, max(0.0, v)) for i, v in enumerate(self.values[:N_SHAPES])
+        }
+
+    @property
+    def head(self) -> tuple[float, float, float] | None:
+        """Head yaw, pitch, roll as sent (the app sends radians), if present."""
+        if len(self.values) < N_SHAPES + 3:
+            return None
+        return self.values[N_SHAPES], self.values[N_SHAPES + 1], self.values[N_SHAPES + 2]
+
+
+def _read_text(data: bytes, pos: int, what: str) -> tuple[str, int]:
+    if pos + 4 > len(data):
+        raise LiveLinkError(f"truncated before the {what} length")
+    n = _I32.unpack_from(data, pos)[0]
+    pos += 4
+    if not 0 <= n <= MAX_ID or pos + n > len(data):
+        raise LiveLinkError(f"{what} length {n} is out of range")
+    return data[pos : pos + n].decode("utf-8", errors="replace"), pos + n
+
+
+def decode_packet(data: bytes) -> LiveLinkPacket:
+    """One datagram to a `LiveLinkPacket`; raises `LiveLinkError` (only) if malformed."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise LiveLinkError(f"expected bytes, got {type(data).__name__}")
+    data = bytes(data)
+    if not data:
+        raise LiveLinkError("empty datagram")
+    if data[0] != VERSION:
+        raise LiveLinkError(f"packet version {data[0]}, expected {VERSION}")
+    device_id, pos = _read_text(data, 1, "device id")
+    subject, pos = _read_text(data, pos, "subject name")
+    if pos + _TIME.size + 1 > len(data):
+        raise LiveLinkError("truncated frame time")
+    frame, subframe, num, den = _TIME.unpack_from(data, pos)
+    pos += _TIME.size
+    count = data[pos]
+    pos += 1
+    if not N_SHAPES <= count <= N_CHANNELS:
+        raise LiveLinkError(f"{count} values, expected {N_SHAPES}..{N_CHANNELS}")
+    if len(data) - pos != 4 * count:
+        raise LiveLinkError(f"{len(data) - pos} value bytes for {count} values")
+    if num <= 0 or den <= 0 or not math.isfinite(subframe):
+        raise LiveLinkError(f"bad frame rate {num}/{den} or subframe {subframe}")
+    values = struct.unpack_from(f">{count}f", data, pos)
+    if not all(math.isfinite(v) for v in values):
+        raise LiveLinkError("non-finite value")
+    return LiveLinkPacket(device_id, subject, frame, subframe, num, den, values)
+
+
+def encode_packet(
+    values: tuple[float, ...] | list[float],
+    *,
+    frame: int = 0,
+    subframe: float = 0.0,
+    fps: tuple[int, int] = (60, 1),
+    device_id: str = "00000000-0000-0000-0000-000000000000",
+    subject: str = "iPhone",
+) -> bytes:
+    """The inverse of `decode_packet`, for tests and the benchmark (not used by the add-on)."""
+    dev, sub = device_id.encode(), subject.encode()
+    return b"".join(
+        (
+            bytes([VERSION]),
+            _I32.pack(len(dev)),
+            dev,
+            _I32.pack(len(sub)),
+            sub,
+            _TIME.pack(frame, subframe, fps[0], fps[1]),
+            bytes([len(values)]),
+            struct.pack(f">{len(values)}f", *values),
+        )
+    )

@@ -1,0 +1,136 @@
+"""Test helpers shared by the core tests and the Blender harness (no bpy here).
+
+Senders here use independent encoders (python-osc for VMC, `struct` by hand for Live
+Link) so the add-on's decoders are never checked against themselves.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
+from pythonosc.osc_message_builder import OscMessageBuilder
+
+# The 52 ARKit names in Live Link order, written out again on purpose (not imported).
+ARKIT_NAMES: list[str] = [
+    "eyeBlinkLeft", "eyeLookDownLeft", "eyeLookInLeft", "eyeLookOutLeft", "eyeLookUpLeft",
+    "eyeSquintLeft", "eyeWideLeft", "eyeBlinkRight", "eyeLookDownRight", "eyeLookInRight",
+    "eyeLookOutRight", "eyeLookUpRight", "eyeSquintRight", "eyeWideRight", "jawForward",
+    "jawRight", "jawLeft", "jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "mouthRight",
+    "mouthLeft", "mouthSmileLeft", "mouthSmileRight", "mouthFrownLeft", "mouthFrownRight",
+    "mouthDimpleLeft", "mouthDimpleRight", "mouthStretchLeft", "mouthStretchRight",
+    "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper", "mouthPressLeft",
+    "mouthPressRight", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthUpperUpLeft",
+    "mouthUpperUpRight", "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft",
+    "browOuterUpRight", "cheekPuff", "cheekSquintLeft", "cheekSquintRight", "noseSneerLeft",
+    "noseSneerRight", "tongueOut",
+]  # fmt: skip
+
+#: Shape key names on the test mesh: mostly exact, some the way exporters mangle them.
+_RENAMES = {
+    "mouthSmileLeft": "BS_mouthSmileLeft",
+    "mouthSmileRight": "blendShape.mouthSmileRight",
+    "eyeBlinkLeft": "eyeBlink_L",
+    "eyeBlinkRight": "eyeBlink_R",
+    "jawForward": "JawForward",
+    "browInnerUp": "BS_BrowInnerUp",
+    "cheekSquintLeft": "cheekSquint.L",
+}
+KEY_NAMES: list[str] = [_RENAMES.get(n, n) for n in ARKIT_NAMES]
+
+LIVELINK_HEADER = (
+    ["Timecode", "BlendShapeCount"]
+    + [n[0].upper() + n[1:] for n in ARKIT_NAMES]
+    + [
+        "HeadYaw", "HeadPitch", "HeadRoll", "LeftEyeYaw", "LeftEyePitch", "LeftEyeRoll",
+        "RightEyeYaw", "RightEyePitch", "RightEyeRoll",
+    ]
+)  # fmt: skip
+
+
+def free_port() -> int:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _msg(address: str, *args: object) -> OscMessageBuilder:
+    b = OscMessageBuilder(address=address)
+    for a in args:
+        b.add_arg(a)
+    return b.build()
+
+
+def vmc_frame(
+    values: dict[str, float],
+    *,
+    t: float | None = None,
+    extra: dict[str, float] | None = None,
+    nested: bool = False,
+) -> bytes:
+    """One VMC frame as avatar-driver sends it: Vals, Apply, head bone, T, OK in a bundle.
+
+    nested: put the Vals in an inner bundle (VMC senders do nest bundles).
+    """
+    vals = [_msg("/VMC/Ext/Blend/Val", n, float(v)) for n, v in {**values, **(extra or {})}.items()]
+    tail = [_msg("/VMC/Ext/Blend/Apply"),
+            _msg("/VMC/Ext/Bone/Pos", "Head", 0.0, 1.5, 0.0, 0.0, 0.0, 0.0, 1.0)]  # fmt: skip
+    if t is not None:
+        tail.append(_msg("/VMC/Ext/T", float(t)))
+    tail.append(_msg("/VMC/Ext/OK", 1))
+    outer = OscBundleBuilder(IMMEDIATELY)
+    if nested:
+        inner = OscBundleBuilder(IMMEDIATELY)
+        for m in vals:
+            inner.add_content(m)
+        outer.add_content(inner.build())
+    else:
+        for m in vals:
+            outer.add_content(m)
+    for m in tail:
+        outer.add_content(m)
+    return outer.build().dgram
+
+
+def livelink_packet(
+    values: list[float], *, frame: int = 0, subframe: float = 0.0, fps: int = 60,
+    device: str = "01234567-89AB-CDEF-0123-456789ABCDEF", subject: str = "iPhone",
+) -> bytes:  # fmt: skip
+    """A Live Link Face v6 packet, written from the layout (not with the add-on's code)."""
+    d, s = device.encode(), subject.encode()
+    return (
+        struct.pack(">B", 6)
+        + struct.pack(">i", len(d)) + d
+        + struct.pack(">i", len(s)) + s
+        + struct.pack(">ifiiB", frame, subframe, fps, 1, len(values))
+        + struct.pack(f">{len(values)}f", *values)
+    )  # fmt: skip
+
+
+def write_take_csv(path, rows: list[list[float]], *, fps: int = 60, start=(1, 2, 3, 0)) -> None:
+    """A Live Link Face CSV: one row per timecode frame from `start` (h, m, s, f)."""
+    h, m, s, f = start
+    lines = [",".join(LIVELINK_HEADER) + ","]
+    total = ((h * 60 + m) * 60 + s) * fps + f
+    for k, row in enumerate(rows):
+        n = total + k
+        ff, sec = n % fps, n // fps
+        tc = f"{sec // 3600:02d}:{sec // 60 % 60:02d}:{sec % 60:02d}:{ff:02d}.000"
+        lines.append(f"{tc},61," + ",".join(f"{v:.6f}" for v in row))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip when a real part is missing, but fail in CI (AVATAR_DRIVER_REQUIRE_ALL=1)."""
+    import os
+
+    import pytest
+
+    if condition:
+        return
+    if os.environ.get("AVATAR_DRIVER_REQUIRE_ALL") == "1":
+        pytest.fail(f"{reason} (AVATAR_DRIVER_REQUIRE_ALL=1: every real part must be present)")
+    pytest.skip(reason)
