@@ -8,7 +8,8 @@
 - ``none``: weights and pose unchanged.
 
 All three apply the face-loss policy (`face_loss.FaceLoss`). `params` is the user's
-`[dynamics]` config table: top-level ``hold``, ``ease``, ``recover`` (seconds) and one
+`[dynamics]` config table: top-level ``name`` (the CLI's default choice; checked, not used
+here), ``hold``, ``ease``, ``recover`` (seconds) and one
 table per group (``eyes``, ``brows``, ``cheeks_nose``, ``jaw``, ``mouth``, ``head``) with the
 chosen filter's settings (`cortical.CORTICAL_KEYS`, `one_euro.ONE_EURO_KEYS`); see
 docs/dynamics.md.
@@ -31,15 +32,15 @@ from .passthrough import PassThrough
 from .stage import FilterDynamics
 
 __all__ = [
-    "DYNAMICS_NAMES",
     "DEFAULT_DYNAMICS",
+    "DYNAMICS_NAMES",
     "GROUP_NAMES",
-    "Dynamics",
-    "Filter",
-    "make_dynamics",
     "CorticalFilter",
-    "OneEuroFilter",
+    "Dynamics",
     "FaceLoss",
+    "Filter",
+    "OneEuroFilter",
+    "make_dynamics",
 ]
 
 DYNAMICS_NAMES: tuple[str, ...] = ("cortical", "one-euro", "none")
@@ -58,6 +59,13 @@ def make_dynamics(name: str, params: Mapping[str, Any] | None = None) -> Dynamic
         raise ConfigError(
             f"dynamics: unknown name {name!r}; expected one of {', '.join(DYNAMICS_NAMES)}"
         )
+    if params is not None and "name" in params:  # `[dynamics] name = "..."` picks the default
+        chosen = params["name"]
+        if chosen not in DYNAMICS_NAMES:
+            raise ConfigError(
+                f"dynamics.name: expected one of {', '.join(DYNAMICS_NAMES)}, got {chosen!r}"
+            )
+        params = {k: v for k, v in params.items() if k != "name"}
     groups, face = check_params(params, _ALL_KEYS)
     filt: Filter
     if name == "cortical":

@@ -6,15 +6,15 @@ movement-locked one. Here, per channel:
 
 - the *stable path* s is a slow exponential average of the input whose innovations are
   clipped to a few noise widths (so a one-frame outlier barely moves it);
-- *movement evidence* is a two-sided leaky CUSUM of the deviation z = (x - s) / noise:
+- *movement evidence* is a leaky CUSUM of the deviation |x - s| / noise less a drift:
   white noise and lone outliers stay below the threshold, a real movement (a blink's first
-  frame, or a few frames of a slow onset pushing the same way) crosses it;
+  frame, or a few frames of a slow onset staying away from s) crosses it;
 - the *fast path* is the input itself, shown in proportion m (0..1) to the evidence:
   y = s + m (x - s); while m is high the stable path catches up quickly (`move_tau`), so
   when the movement ends and m fades the output rests on a steady, already-correct level.
 
 The paper gives no time constants; every default here was chosen on benchmarks/dynamics.py.
-Hot path: ~25 numpy operations on preallocated float64 arrays, no Python loop over
+Hot path: ~23 numpy operations on preallocated float64 arrays, no Python loop over
 channels, no allocation beyond the returned array; timestamps from the source.
 """
 
@@ -22,15 +22,12 @@ from __future__ import annotations
 
 import numpy as np
 
-try:  # the bare ufunc: np.clip's wrapper costs 3 us a call, a third of our budget
-    from numpy._core.umath import clip as _clip
-except ImportError:  # numpy < 2
-    from numpy.core.umath import clip as _clip
-
 from .base import DEFAULT_DT, frame_dt
+from .base import ufunc_clip as _clip
 from .groups import GROUP_NAMES, Limits
 
-__all__ = ["CorticalFilter", "CORTICAL_KEYS", "CORTICAL_DEFAULTS"]
+__all__ = ["CORTICAL_DEFAULTS", "CORTICAL_KEYS", "CorticalFilter"]
+
 
 #: Settings of a `[dynamics.<group>]` table that the cortical filter reads.
 CORTICAL_KEYS: dict[str, Limits] = {
@@ -48,10 +45,10 @@ _WEIGHTS = {
     "noise": 0.02,
     "rest_tau": 1.0,
     "move_tau": 0.04,
-    "open_lo": 11.0,
-    "open_hi": 18.0,
+    "open_lo": 13.0,
+    "open_hi": 20.0,
     "drift": 1.0,
-    "leak": 0.8,
+    "leak": 0.9,
     "huber": 2.0,
 }
 #: Per-group defaults. Pose is in degrees, so only the noise width differs.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["FaceLoss", "FACE_LOSS_DEFAULTS", "smoothstep"]
+__all__ = ["FACE_LOSS_DEFAULTS", "FaceLoss", "smoothstep"]
 
 #: Chosen by eye on the demo performer: 0.25 s rides out blinks of the detector and
 #: short occlusions; 0.4 s reads as relaxing rather than snapping.
@@ -74,7 +74,7 @@ class FaceLoss:
         return st.lost_at is not None and t - st.lost_at > self.hold
 
     def found(self, t: float, live: np.ndarray) -> np.ndarray:
-        """Output for a face frame whose filtered value is `live` (not modified)."""
+        """Output for a face frame whose filtered value is `live` (kept, never modified)."""
         st = self._st
         if st.lost_at is not None:
             if t - st.lost_at > self.hold and st.shown is not None:
@@ -87,5 +87,5 @@ class FaceLoss:
             else:
                 w = smoothstep((t - st.back_at) / self.recover)
                 out = st.back_from + w * (live - st.back_from)
-        st.shown = out if out is not live else live.copy()
+        st.shown = out  # filters return fresh arrays and nobody writes into them
         return out

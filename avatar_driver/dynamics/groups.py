@@ -18,13 +18,13 @@ from ..errors import ConfigError
 from ..shapes import ARKIT_NAMES, GROUPS, INDEX, N_SHAPES, POSE_NAMES
 
 __all__ = [
+    "CHANNEL_GROUP",
+    "FACE_LOSS_KEYS",
     "GROUP_NAMES",
     "N_CHANNELS",
-    "CHANNEL_GROUP",
     "Limits",
-    "FACE_LOSS_KEYS",
-    "group_arrays",
     "check_params",
+    "group_arrays",
 ]
 
 #: Every group a `[dynamics.<group>]` table may name.

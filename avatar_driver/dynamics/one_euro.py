@@ -14,7 +14,7 @@ import numpy as np
 from .base import DEFAULT_DT, frame_dt
 from .groups import GROUP_NAMES, Limits
 
-__all__ = ["OneEuroFilter", "ONE_EURO_KEYS", "ONE_EURO_DEFAULTS"]
+__all__ = ["ONE_EURO_DEFAULTS", "ONE_EURO_KEYS", "OneEuroFilter"]
 
 #: Settings of a `[dynamics.<group>]` table that the One Euro filter reads.
 ONE_EURO_KEYS: dict[str, Limits] = {

@@ -14,10 +14,11 @@ import numpy as np
 from ..frame import Frame
 from ..shapes import EXTRA_NAMES, N_SHAPES
 from .base import Filter
+from .base import ufunc_clip as _clip
 from .face_loss import FaceLoss
 from .groups import CHANNEL_GROUP, N_CHANNELS
 
-__all__ = ["FilterDynamics", "MICRO_GROUPS", "MICRO_FULL"]
+__all__ = ["MICRO_FULL", "MICRO_GROUPS", "FilterDynamics"]
 
 _MICRO = EXTRA_NAMES.index("microExpression")
 #: Groups whose fast-path activity counts as a micro-expression; blinks, gaze, jaw and
@@ -37,6 +38,8 @@ class FilterDynamics:
         self._micro_w = w / MICRO_FULL
         self._x = np.zeros(N_CHANNELS)
         self._tmp = np.zeros(N_CHANNELS)
+        self._zeros = np.zeros(N_SHAPES, np.float32)
+        self._ones = np.ones(N_SHAPES, np.float32)
 
     def reset(self) -> None:
         """Forget all history (a new take or a seek)."""
@@ -71,7 +74,7 @@ class FilterDynamics:
         else:
             y = self._loss.lost(t)
         weights = y[:N_SHAPES].astype(np.float32)
-        np.clip(weights, 0.0, 1.0, out=weights)
+        _clip(weights, self._zeros, self._ones, out=weights)
         extras = np.array(frame.extras, dtype=np.float32)
         extras[_MICRO] = micro
         return dataclasses.replace(
