@@ -1,4 +1,5 @@
-"""OSC 1.0 encoding: single messages, bundles, and a precompiled packer for hot paths.
+"""OSC 1.0 encoding (single messages, bundles, a precompiled packer for hot paths) and a
+defensive decoder for what we receive (VRChat's /avatar/change).
 
 Hot-path rule: a `OscPacker` is built once per parameter list; each frame then costs one
 numpy scatter of the new values into a template and a few slices, with no per-message
@@ -13,7 +14,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["MAX_DATAGRAM", "OscPacker", "bundle", "message", "osc_string"]
+__all__ = [
+    "MAX_DATAGRAM",
+    "OscDecodeError",
+    "OscPacker",
+    "bundle",
+    "message",
+    "osc_string",
+    "parse_packet",
+]
 
 #: Bundles are kept under this size, as VRChat's peers do.
 MAX_DATAGRAM = 4096
@@ -94,11 +103,12 @@ class OscPacker:
         ends = self._starts[1:]
         # Payload sits in the last 4 bytes of f/i elements; the tag byte of bool elements is
         # the 3rd of its padded ",F\0\0" which ends the element.
-        self._value_pos = (ends - 4)[~self._is_b]
-        self._bool_pos = (ends - 3)[self._is_b]
+        self._pos4 = ends - 4  # payload of f/i elements: their last 4 bytes
+        self._tagpos = ends - 3  # 'T'/'F' of bool elements (",F\0\0" ends the element)
         self._value_idx = np.flatnonzero(~self._is_b)
         self._bool_idx = np.flatnonzero(self._is_b)
-        self._spread = self._value_pos[:, None] + np.arange(4)
+        self._any_i = bool(self._is_i.any())
+        self._four = np.arange(4)
         self._sizes = sizes
         self._full_chunks = self._chunk(np.arange(n))
 
@@ -118,33 +128,147 @@ class OscPacker:
             chunks.append(idx[start:])
         return chunks
 
-    def _fill(self, values: np.ndarray) -> np.ndarray:
+    def _fill(self, values: np.ndarray, sel: np.ndarray | None = None) -> np.ndarray:
+        """Write values into the template: all elements, or only those in `sel`."""
         tpl = self._template
-        if len(self._value_idx):
-            v = values[self._value_idx]
-            out = np.empty(len(v), dtype=">u4")
-            is_i = self._is_i[self._value_idx]
-            out[~is_i] = v[~is_i].astype(">f4").view(">u4")
-            ints = np.clip(np.rint(v[is_i]), -(2**31), 2**31 - 1).astype(">i4")
-            out[is_i] = ints.view(">u4")
-            tpl[self._spread] = out.view(np.uint8).reshape(-1, 4)
-        if len(self._bool_idx):
-            tpl[self._bool_pos] = np.where(values[self._bool_idx] > 0.5, ord("T"), ord("F"))
+        if sel is None:
+            vi, bi = self._value_idx, self._bool_idx
+        else:
+            is_b = self._is_b[sel]
+            vi, bi = sel[~is_b], sel[is_b]
+        if len(vi):
+            v = values[vi]
+            out = v.astype(">f4").view(">u4")
+            if self._any_i:
+                ints = np.clip(np.rint(v), -(2**31), 2**31 - 1).astype(">i4").view(">u4")
+                out = np.where(self._is_i[vi], ints, out).astype(">u4")
+            tpl[self._pos4[vi, None] + self._four] = out.view(np.uint8).reshape(-1, 4)
+        if len(bi):
+            tpl[self._tagpos[bi]] = np.where(values[bi] > 0.5, ord("T"), ord("F"))
         return tpl
 
     def pack(self, values: np.ndarray, include: np.ndarray | None = None) -> list[bytes]:
         """Datagrams (bundles) carrying the values, all or those where `include` is true."""
-        tpl = self._fill(np.asarray(values, dtype=np.float64))
-        chunks = self._full_chunks if include is None else self._chunk(np.flatnonzero(include))
+        values = np.asarray(values, dtype=np.float64)
+        if include is not None:
+            sel = np.flatnonzero(include)
+            return self._pack_subset(self._fill(values, sel), sel)
+        tpl = self._fill(values)
         starts, ends = self._starts[:-1], self._starts[1:]
         raw = tpl.tobytes()
         out: list[bytes] = []
-        for chunk in chunks:
-            if len(chunk) == 0:
-                continue
-            lo, hi = int(chunk[0]), int(chunk[-1])
-            if hi - lo + 1 == len(chunk):  # contiguous: one slice
+        for chunk in self._full_chunks:
+            if len(chunk):
+                lo, hi = int(chunk[0]), int(chunk[-1])
                 out.append(_BUNDLE_HEAD + raw[starts[lo] : ends[hi]])
-            else:
-                out.append(_BUNDLE_HEAD + b"".join(raw[starts[i] : ends[i]] for i in chunk))
         return out
+
+    def _pack_subset(self, tpl: np.ndarray, idx: np.ndarray) -> list[bytes]:
+        """Selected elements: one gather of their bytes, then greedy splits per bundle."""
+        if len(idx) == 0:
+            return []
+        sizes = self._sizes[idx]
+        cum = np.cumsum(sizes)
+        first = self._starts[idx] - (cum - sizes)
+        data = tpl[np.repeat(first, sizes) + np.arange(int(cum[-1]))].tobytes()
+        room = self.max_size - len(_BUNDLE_HEAD)
+        out: list[bytes] = []
+        base = 0
+        while base < len(data):
+            k = int(np.searchsorted(cum, base + room, side="right"))
+            end = int(cum[k - 1])
+            out.append(_BUNDLE_HEAD + data[base:end])
+            base = end
+        return out
+
+
+class OscDecodeError(ValueError):
+    """A datagram is not valid OSC (or uses a type we do not read)."""
+
+
+_MAX_DEPTH = 4
+_MAX_ITEMS = 1024
+
+
+def _read_string(data: bytes, pos: int) -> tuple[str, int]:
+    end = data.find(b"\x00", pos)
+    if end < 0:
+        raise OscDecodeError(f"unterminated string at byte {pos}")
+    try:
+        text = data[pos:end].decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise OscDecodeError(f"string at byte {pos} is not UTF-8") from e
+    nxt = end + 1
+    return text, nxt + (-nxt % 4)
+
+
+def _parse_message(data: bytes) -> tuple[str, list[object]]:
+    address, pos = _read_string(data, 0)
+    if not address.startswith("/"):
+        raise OscDecodeError(f"address {address[:40]!r} does not start with '/'")
+    if pos >= len(data):
+        return address, []  # OSC 1.0 allows a message without a type tag string
+    tags, pos = _read_string(data, pos)
+    if not tags.startswith(","):
+        raise OscDecodeError("type tags do not start with ','")
+    args: list[object] = []
+    for tag in tags[1:]:
+        if tag in "if":
+            if pos + 4 > len(data):
+                raise OscDecodeError("message ends inside an argument")
+            args.append(struct.unpack_from(">i" if tag == "i" else ">f", data, pos)[0])
+            pos += 4
+        elif tag in "hd":
+            if pos + 8 > len(data):
+                raise OscDecodeError("message ends inside an argument")
+            args.append(struct.unpack_from(">q" if tag == "h" else ">d", data, pos)[0])
+            pos += 8
+        elif tag == "s":
+            text, pos = _read_string(data, pos)
+            args.append(text)
+        elif tag == "b":
+            if pos + 4 > len(data):
+                raise OscDecodeError("message ends inside a blob size")
+            (size,) = struct.unpack_from(">i", data, pos)
+            if size < 0 or pos + 4 + size > len(data):
+                raise OscDecodeError("blob size out of range")
+            args.append(data[pos + 4 : pos + 4 + size])
+            pos += 4 + size + (-size % 4)
+        elif tag in "TF":
+            args.append(tag == "T")
+        elif tag in "NI":
+            args.append(None)
+        else:
+            raise OscDecodeError(f"unsupported type tag {tag!r}")
+    return address, args
+
+
+def parse_packet(data: bytes, *, _depth: int = 0) -> list[tuple[str, list[object]]]:
+    """Messages in one datagram (bundles flattened) as (address, args).
+
+    Built for untrusted input: every length is checked, nesting is bounded, and anything
+    wrong raises `OscDecodeError` (never another exception).
+    """
+    if _depth > _MAX_DEPTH:
+        raise OscDecodeError("bundles nested too deeply")
+    if len(data) % 4:
+        raise OscDecodeError(f"size {len(data)} is not a multiple of 4")
+    if data.startswith(b"#bundle\x00"):
+        if len(data) < 16:
+            raise OscDecodeError("bundle shorter than its header")
+        out: list[tuple[str, list[object]]] = []
+        pos = 16
+        while pos < len(data):
+            if pos + 4 > len(data):
+                raise OscDecodeError("bundle ends inside an element size")
+            (size,) = struct.unpack_from(">i", data, pos)
+            if size <= 0 or size % 4 or pos + 4 + size > len(data):
+                raise OscDecodeError("bundle element size out of range")
+            out.extend(parse_packet(data[pos + 4 : pos + 4 + size], _depth=_depth + 1))
+            if len(out) > _MAX_ITEMS:
+                raise OscDecodeError("too many messages in one datagram")
+            pos += 4 + size
+        return out
+    if not data.startswith(b"/"):
+        raise OscDecodeError("neither a message nor a bundle")
+    return [_parse_message(data)]

@@ -1,5 +1,24 @@
-"""Mapping: from canonical channels to an avatar's named, typed parameters."""
+"""Mapping: from canonical channels to an avatar's named, typed parameters.
 
-from .compiled import CompiledMapping, perfect_sync_mapping
+`load_mapping("vrchat-unified-v2")` or `load_mapping(path)` gives a `CompiledMapping`;
+`apply(channels)` is the per-frame call; `new_state()` holds what an output remembers.
+"""
 
-__all__ = ["CompiledMapping", "perfect_sync_mapping"]
+from .compile import compile_mapping
+from .compiled import CompiledMapping, Entry, MappingState, Wire, perfect_sync_mapping
+from .loader import load_mapping, preset_names, preset_path
+from .schema import MappingFile, parse_mapping
+
+__all__ = [
+    "CompiledMapping",
+    "Entry",
+    "MappingFile",
+    "MappingState",
+    "Wire",
+    "compile_mapping",
+    "load_mapping",
+    "parse_mapping",
+    "perfect_sync_mapping",
+    "preset_names",
+    "preset_path",
+]

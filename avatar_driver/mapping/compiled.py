@@ -1,66 +1,427 @@
 """A mapping compiled into arrays: applying it is a few numpy operations per frame.
 
-Hot-path rule: `apply` does no Python work per parameter; everything per parameter was
-turned into arrays when the mapping was compiled.
+Two layers. The *program* turns the channel vector into one float per mapping entry
+("logical" values): expression gain, derived signals computed level by level (a matrix
+product for sums and means, a gather-and-reduce for max, min and product), one matrix
+product for every entry's source, gain, offset and input range, then clamp, curves and
+output range. The *wires* turn logical values into what goes on the wire: floats and ints
+as they are, bools through a threshold (with hysteresis when a `MappingState` is given),
+VRChat binary parameters as one bool per bit plus the optional Negative bit. The wires can
+be swapped without recompiling the program (`with_wires`), which is how the VRChat output
+follows the current avatar.
+
+Hot-path rules: `apply` does no Python work per parameter; every per-parameter choice was
+made at compile time and lives in index and value arrays; optional steps (gain, curves,
+bools, bits) are skipped with one precomputed flag each when a mapping does not use them.
+State (bool hysteresis, last sent values) lives in a `MappingState`, never in the mapping,
+so one compiled mapping can serve several outputs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..shapes import ARKIT_NAMES, CHANNEL_NAMES, pascal
+from ..shapes import ARKIT_NAMES, pascal
 
-__all__ = ["CompiledMapping", "perfect_sync_mapping"]
+__all__ = [
+    "CompiledMapping",
+    "Entry",
+    "MappingState",
+    "Program",
+    "Wire",
+    "perfect_sync_mapping",
+]
+
+DIRECT, BOOL, BIT, NEGATIVE = 0, 1, 2, 3
+_OSC_TYPE = {"float": "f", "int": "i", "bool": "b", "binary": "b"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One mapping entry as compiled (for summaries and for matching an avatar)."""
+
+    name: str
+    address: str
+    type: str
+    source: str
+    in_range: tuple[float, float]
+    out_range: tuple[float, float]
+    curve: str = "linear"
+    clamp: bool = True
+    threshold: float = 0.5
+    hysteresis: float = 0.1
+    bits: int = 4
+    negative: bool = False
+
+
+@dataclass(frozen=True)
+class Wire:
+    """One wire parameter: where its value comes from and how it is encoded."""
+
+    name: str
+    address: str
+    type: str  # "f", "i" or "b"
+    src: int  # index of the entry it reads
+    kind: int = DIRECT  # DIRECT, BOOL, BIT or NEGATIVE
+    bit: int = 0
+    nbits: int = 0
+    on: float = 0.5
+    off: float = 0.5
+
+
+def wires_as_written(entries: Sequence[Entry]) -> list[Wire]:
+    """The wire parameters a mapping declares when no avatar says otherwise."""
+    wires: list[Wire] = []
+    for i, e in enumerate(entries):
+        if e.type == "binary":
+            for k in range(e.bits):
+                step = str(1 << k)
+                wires.append(Wire(e.name + step, e.address + step, "b", i, BIT, k, e.bits))
+            if e.negative:
+                wires.append(Wire(e.name + "Negative", e.address + "Negative", "b", i, NEGATIVE))
+        elif e.type == "bool":
+            half = e.hysteresis / 2
+            wires.append(
+                Wire(e.name, e.address, "b", i, BOOL, on=e.threshold + half, off=e.threshold - half)
+            )
+        else:
+            wires.append(Wire(e.name, e.address, _OSC_TYPE[e.type], i))
+    return wires
+
+
+@dataclass
+class _Level:
+    """Derived signals that depend only on earlier levels: outputs fill w[start:stop].
+
+    Each value is clamp(gain * source ** gamma + offset); for linear nodes without gamma
+    the gain and offset are folded into `lin`.
+    """
+
+    start: int
+    lin_stop: int
+    lin: np.ndarray  # (lin_stop - start, start) weights over w[:start]
+    # (start, stop, np.maximum / np.minimum / np.multiply, one index array per operand)
+    reduce: list[tuple[int, int, np.ufunc, list[np.ndarray]]] = field(default_factory=list)
+    post_start: int = 0  # non-linear nodes get gain/offset here (linear ones folded it)
+    post_gain: np.ndarray | None = None
+    post_offset: np.ndarray | None = None
+    stop: int = 0
+    clamp_lo: np.ndarray | None = None
+    clamp_hi: np.ndarray | None = None
+    gamma_start: int = 0  # linear nodes with gamma sit in w[gamma_start:lin_stop]
+    gamma: np.ndarray | None = None
+
+
+@dataclass
+class Program:
+    """Channels -> one float per entry. Built by `mapping.compile`; see the module doc.
+
+    `matrix` rows hold each entry's source, gain, offset, input and output range folded
+    together, so a linear entry is one row of one matrix product plus a clip; entries with
+    a curve are taken back to 0..1, bent, and put back.
+    """
+
+    n_work: int
+    levels: list[_Level]
+    matrix: np.ndarray  # (n_entries, n_work)
+    lo: np.ndarray  # clip bounds in output units (-inf/inf when unclamped)
+    hi: np.ndarray
+    out_lo: np.ndarray
+    out_span: np.ndarray
+    curve_idx: np.ndarray  # entries with a curve; the *_pos arrays index into this subset
+    sym_pos: np.ndarray
+    gamma_pos: np.ndarray
+    gamma: np.ndarray
+    smooth_pos: np.ndarray
+    points_pos: np.ndarray
+    points_x: np.ndarray  # (n, K) knots, last one repeated as padding
+    points_y: np.ndarray
+    points_slope: np.ndarray
+    int_idx: np.ndarray
+    channel_gain: np.ndarray | None = None  # per ARKit shape; None when all 1
+
+    def __post_init__(self) -> None:
+        self._w = np.zeros(self.n_work)
+        self._w[0] = 1.0
+        self._clip = bool(np.isfinite(self.lo).any() or np.isfinite(self.hi).any())
+        self._curve_lo = self.out_lo[self.curve_idx]
+        self._curve_span = self.out_span[self.curve_idx]
+
+    def set_channel_gain(self, gain: np.ndarray | None) -> None:
+        self.channel_gain = None if gain is None or np.all(gain == 1.0) else gain
+
+    def run(self, channels: np.ndarray) -> np.ndarray:
+        """Logical values (a new float64 array) for one frame's channels."""
+        w = self._w
+        w[1 : 1 + len(channels)] = channels
+        if self.channel_gain is not None:
+            g = w[1 : 1 + len(self.channel_gain)]
+            np.multiply(g, self.channel_gain, out=g)
+            np.minimum(g, 1.0, out=g)
+        for lv in self.levels:
+            if lv.lin_stop > lv.start:
+                np.dot(lv.lin, w[: lv.start], out=w[lv.start : lv.lin_stop])
+            for a, b, ufunc, cols in lv.reduce:
+                seg = w[a:b]
+                ufunc(w[cols[0]], w[cols[1]], out=seg)
+                for col in cols[2:]:
+                    ufunc(seg, w[col], out=seg)
+            if lv.gamma is not None:
+                seg = w[lv.gamma_start : lv.lin_stop]
+                np.maximum(seg, 0.0, out=seg)
+                np.power(seg, lv.gamma, out=seg)
+            if lv.post_gain is not None and lv.post_offset is not None:
+                seg = w[lv.post_start : lv.stop]
+                seg *= lv.post_gain
+                seg += lv.post_offset
+            if lv.clamp_lo is not None and lv.clamp_hi is not None:
+                seg = w[lv.start : lv.stop]
+                np.maximum(seg, lv.clamp_lo, out=seg)
+                np.minimum(seg, lv.clamp_hi, out=seg)
+        out = np.dot(self.matrix, w)
+        if self._clip:
+            np.maximum(out, self.lo, out=out)
+            np.minimum(out, self.hi, out=out)
+        if len(self.curve_idx):
+            t = (out[self.curve_idx] - self._curve_lo) / self._curve_span
+            self._apply_curves(t)
+            out[self.curve_idx] = self._curve_lo + t * self._curve_span
+        if len(self.int_idx):
+            out[self.int_idx] = np.clip(np.rint(out[self.int_idx]), 0, 255)
+        return out
+
+    def _apply_curves(self, t: np.ndarray) -> None:
+        sym = self.sym_pos
+        if len(sym):
+            s = 2.0 * t[sym] - 1.0
+            sign = np.sign(s)
+            t[sym] = np.abs(s)
+        if len(self.gamma_pos):
+            t[self.gamma_pos] = np.maximum(t[self.gamma_pos], 0.0) ** self.gamma
+        if len(self.smooth_pos):
+            x = np.clip(t[self.smooth_pos], 0.0, 1.0)
+            t[self.smooth_pos] = x * x * (3.0 - 2.0 * x)
+        if len(self.points_pos):
+            xs, ys = self.points_x, self.points_y
+            x = np.clip(t[self.points_pos], xs[:, 0], xs[:, -1])
+            seg = (x[:, None] >= xs[:, 1:-1]).sum(axis=1)
+            rows = np.arange(len(x))
+            t[self.points_pos] = ys[rows, seg] + (x - xs[rows, seg]) * self.points_slope[rows, seg]
+        if len(sym):
+            t[sym] = (sign * t[sym] + 1.0) / 2.0
+
+
+class _WireStage:
+    """Logical values -> wire values, all parameters at once.
+
+    Wires are kept sorted by kind (direct, bool, bit, negative), so the result is one
+    concatenation of four vectorized parts and nothing is scattered back.
+    """
+
+    def __init__(self, wires: Sequence[Wire]) -> None:
+        kinds = [w.kind for w in wires]
+        if kinds != sorted(kinds):
+            raise ValueError("wires must be sorted by kind")
+        by = {k: [w for w in wires if w.kind == k] for k in (DIRECT, BOOL, BIT, NEGATIVE)}
+        self.direct_src = np.array([w.src for w in by[DIRECT]], dtype=np.intp)
+        self.bool_src = np.array([w.src for w in by[BOOL]], dtype=np.intp)
+        self.on = np.array([w.on for w in by[BOOL]])
+        self.off = np.array([w.off for w in by[BOOL]])
+        self.mid = (self.on + self.off) / 2
+        # Binary entries are encoded once each; their bits are then picked out per wire.
+        ents: list[int] = []
+        nbits: dict[int, int] = {}
+        for w in by[BIT] + by[NEGATIVE]:
+            if w.src not in nbits:
+                ents.append(w.src)
+                nbits[w.src] = 0
+            nbits[w.src] = max(nbits[w.src], w.nbits)
+        pos = {e: i for i, e in enumerate(ents)}
+        neg_src = {w.src for w in by[NEGATIVE]}
+        self.bin_src = np.array(ents, dtype=np.intp)
+        self.bin_abs = np.array([e in neg_src for e in ents], dtype=bool)
+        self.any_abs = bool(self.bin_abs.any())
+        self.bin_scale = np.array([float(1 << nbits[e]) for e in ents])
+        self.bin_max = np.array([float((1 << nbits[e]) - 1) for e in ents])
+        self.bit_flat = np.array([pos[w.src] * 8 + w.bit for w in by[BIT]], dtype=np.intp)
+        self.neg_pos = np.array([pos[w.src] for w in by[NEGATIVE]], dtype=np.intp)
+        self.has_bool = bool(len(self.bool_src))
+        self.has_bin = bool(len(self.bin_src))
+        self.n = len(wires)
+
+    def run(self, logical: np.ndarray, bool_state: np.ndarray | None) -> np.ndarray:
+        if not (self.has_bool or self.has_bin):
+            return logical[self.direct_src]
+        parts = [logical[self.direct_src]]
+        if self.has_bool:
+            x = logical[self.bool_src]
+            if bool_state is None:
+                parts.append(x >= self.mid)
+            else:
+                now = np.where(bool_state, x > self.off, x >= self.on)
+                bool_state[:] = now
+                parts.append(now)
+        if self.has_bin:
+            a = logical[self.bin_src]
+            negative = a < 0.0
+            if self.any_abs:
+                np.abs(a, out=a, where=self.bin_abs)
+            np.maximum(a, 0.0, out=a)
+            a *= self.bin_scale
+            np.minimum(a, self.bin_max, out=a)
+            bits = np.unpackbits(a.astype(np.uint8)[:, None], axis=1, bitorder="little")
+            parts.append(bits.ravel()[self.bit_flat])
+            parts.append(negative[self.neg_pos])
+        return np.concatenate(parts, dtype=np.float64)
 
 
 class CompiledMapping:
-    """Output parameters as a linear map of the channels, clipped, with OSC types.
+    """A compiled mapping: `apply(channels)` gives one float per wire parameter.
 
-    names: parameter names; addresses: full OSC addresses; types: "f", "i" or "b" each;
-    matrix: (n_params, n_channels) weights; lo/hi: clip bounds per parameter.
+    names, addresses, types ("f", "i" or "b") describe the wire parameters, binary entries
+    already expanded into their bits. `entries` are the mapping's own entries (what a
+    summary shows); `wires` say how each wire parameter reads them.
     """
 
     def __init__(
         self,
-        names: Sequence[str],
-        addresses: Sequence[str],
-        types: Sequence[str],
-        matrix: np.ndarray,
-        lo: np.ndarray,
-        hi: np.ndarray,
+        program: Program,
+        entries: Sequence[Entry],
+        wires: Sequence[Wire] | None = None,
         *,
         source: str = "<built-in>",
+        send_threshold: float = 0.002,
+        refresh_seconds: float = 2.0,
+        derived: Sequence[tuple[str, str]] = (),
     ) -> None:
-        self.names = tuple(names)
-        self.addresses = tuple(addresses)
-        self.types = tuple(types)
-        self.matrix = np.ascontiguousarray(matrix, dtype=np.float64)
-        self.lo = np.asarray(lo, dtype=np.float64)
-        self.hi = np.asarray(hi, dtype=np.float64)
+        self.program = program
+        self.entries = tuple(entries)
+        chosen = wires_as_written(self.entries) if wires is None else wires
+        self.wires = tuple(sorted(chosen, key=lambda w: w.kind))  # stable: order kept per kind
         self.source = source
+        self.send_threshold = send_threshold
+        self.refresh_seconds = refresh_seconds
+        self.derived = tuple(derived)
+        self.names = tuple(w.name for w in self.wires)
+        self.addresses = tuple(w.address for w in self.wires)
+        self.types = tuple(w.type for w in self.wires)
+        self._stage = _WireStage(self.wires)
+        self.n_bools = len(self._stage.bool_src)
 
     def __len__(self) -> int:
-        return len(self.names)
+        return len(self.wires)
+
+    def __repr__(self) -> str:
+        return (
+            f"CompiledMapping({self.source!r}, {len(self.entries)} entries, "
+            f"{len(self.wires)} wire parameters)"
+        )
+
+    def logical(self, channels: np.ndarray) -> np.ndarray:
+        """One float per entry (before bool thresholds and bit encoding)."""
+        return self.program.run(channels)
+
+    def apply(self, channels: np.ndarray, state: MappingState | None = None) -> np.ndarray:
+        """Wire values (float64) for one frame's channels (`Frame.channels()`).
+
+        Without a state, bools use the middle of their hysteresis band; with one, they
+        keep their last value inside the band.
+        """
+        bools = state.bool_on if state is not None else None
+        return self._stage.run(self.program.run(channels), bools)
+
+    def with_wires(self, wires: Sequence[Wire]) -> CompiledMapping:
+        """The same entries sent as other wire parameters (e.g. what an avatar declares)."""
+        return CompiledMapping(
+            self.program,
+            self.entries,
+            wires,
+            source=self.source,
+            send_threshold=self.send_threshold,
+            refresh_seconds=self.refresh_seconds,
+            derived=self.derived,
+        )
+
+    def new_state(self) -> MappingState:
+        """Fresh per-output state: bool hysteresis and send-on-change memory."""
+        return MappingState(self)
+
+    def set_expression_gain(self, gain: np.ndarray | None) -> None:
+        """Per-shape gain (52 values) applied before everything else; None for none."""
+        self.program.set_channel_gain(gain)
+
+    def describe(self) -> str:
+        """A readable summary: each entry, its source, type and ranges."""
+        lines = [f"{self.source}: {len(self.entries)} parameters, {len(self.wires)} on the wire"]
+        for name, text in self.derived:
+            lines.append(f"  derived {name} = {text}")
+        width = max((len(e.name) for e in self.entries), default=0)
+        for e in self.entries:
+            kind = e.type
+            if e.type == "binary":
+                kind = f"binary {e.bits} bits" + (" + Negative" if e.negative else "")
+            elif e.type == "bool":
+                kind = f"bool > {e.threshold:g} (hysteresis {e.hysteresis:g})"
+            (a, b), (c, d) = e.in_range, e.out_range
+            rng = f"[{a:g}, {b:g}] -> [{c:g}, {d:g}]"
+            extra = "" if e.curve == "linear" else f" curve {e.curve}"
+            extra += "" if e.clamp else " unclamped"
+            lines.append(
+                f"  {e.name:<{width}}  {kind:<8}  {rng}{extra}  <- {e.source}  @ {e.address}"
+            )
+        return "\n".join(lines)
+
+
+class MappingState:
+    """What one output remembers between frames: bools inside their hysteresis band and
+    the values last sent, for send-on-change with a periodic full refresh."""
+
+    def __init__(self, mapping: CompiledMapping) -> None:
+        self.mapping = mapping
+        self.bool_on = np.zeros(mapping.n_bools, dtype=bool)
+        n = len(mapping)
+        self.last_sent = np.full(n, np.inf)
+        is_f = np.array([t == "f" for t in mapping.types], dtype=bool)
+        # Floats must move by more than the threshold; ints and bools on any change.
+        self.threshold = np.where(is_f, mapping.send_threshold, 0.0)
+        self.next_refresh = -np.inf
 
     def apply(self, channels: np.ndarray) -> np.ndarray:
-        """Parameter values (float64) for one frame's channels (`Frame.channels()`)."""
-        return np.clip(self.matrix @ channels, self.lo, self.hi)
+        return self.mapping.apply(channels, self)
+
+    def select(self, values: np.ndarray, now: float) -> np.ndarray | None:
+        """Which values to send now: None means all (a full refresh), else a bool mask.
+
+        The returned values count as sent.
+        """
+        if now >= self.next_refresh:
+            self.next_refresh = now + self.mapping.refresh_seconds
+            self.last_sent[:] = values
+            return None
+        mask = np.abs(values - self.last_sent) > self.threshold
+        self.last_sent[mask] = values[mask]
+        return mask
+
+    def force_refresh(self) -> None:
+        """Send everything on the next `select` (after an avatar change or reload)."""
+        self.next_refresh = -np.inf
 
 
 def perfect_sync_mapping(
     prefix: str = "/avatar/parameters/", *, pascal_case: bool = False
 ) -> CompiledMapping:
     """Each of the 52 ARKit shapes as a float 0..1 under `prefix` (perfect-sync)."""
+    from .compile import compile_mapping
+    from .schema import MappingFile
+
     names = [pascal(n) if pascal_case else n for n in ARKIT_NAMES]
-    matrix = np.zeros((len(names), len(CHANNEL_NAMES)))
-    matrix[np.arange(len(names)), np.arange(len(names))] = 1.0
-    return CompiledMapping(
-        names,
-        [prefix + n for n in names],
-        ["f"] * len(names),
-        matrix,
-        np.zeros(len(names)),
-        np.ones(len(names)),
+    spec = MappingFile.model_validate(
+        {
+            "mapping": {"prefix": prefix},
+            "param": [{"name": n, "source": s} for n, s in zip(names, ARKIT_NAMES, strict=True)],
+        }
     )
+    return compile_mapping(spec, source="perfect-sync" + (" (PascalCase)" if pascal_case else ""))

@@ -1,21 +1,58 @@
 """VRChat over OSC: avatar parameters to 127.0.0.1:9000 by default.
 
-Each frame the mapping turns channels into parameter values and a precompiled packer
-writes them into bundles under 4096 bytes (see codecs.osc), sent in one burst.
+Each frame the mapping (Unified Expressions v2 unless ``--mapping`` names another) turns
+channels into parameter values; only values that changed beyond the mapping's threshold
+are packed (with a full refresh every few seconds) into bundles under 4096 bytes by a
+precompiled packer and sent in one burst.
+
+Avatar awareness: a listener on VRChat's output port (127.0.0.1:9001) hears
+``/avatar/change``; the avatar's OSC config JSON is then read and only the parameters the
+avatar declares are sent, each as declared (see `vrchat.avatar`). Without a usable config
+the mapping is sent as written, after a warning naming the file.
+
+Hot-path rules: `send` does one cheap clock read, at most one `os.stat` every 0.5 s for
+hot reload, the mapping's array operations, and the packer; mapping, avatar and packer
+changes are prepared elsewhere or rarely and swapped in whole.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
 from ..codecs.osc import OscPacker
+from ..errors import AvatarDriverError, MappingError
 from ..frame import Frame
-from ..mapping import CompiledMapping, perfect_sync_mapping
+from ..mapping import CompiledMapping, load_mapping
+from ..mapping.loader import resolve_spec
+from ..vrchat.avatar import (
+    AvatarConfig,
+    AvatarConfigError,
+    default_osc_folders,
+    find_avatar_config,
+    read_avatar_config,
+    wires_for_avatar,
+)
 from .base import OutputBase, OutputOptions, parse_host_port, register_output
 from .udp import UdpSender
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "VRChatOutput"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_LISTEN", "DEFAULT_MAPPING", "DEFAULT_PORT", "VRChatOutput"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9000
+DEFAULT_LISTEN = "127.0.0.1:9001"
+DEFAULT_MAPPING = "vrchat-unified-v2"
+RELOAD_CHECK_S = 0.5
+
+
+def _stderr(message: str) -> None:
+    print(f"avatar-driver: vrchat: {message}", file=sys.stderr, flush=True)
 
 
 @register_output("vrchat", "VRChat OSC avatar parameters (default 127.0.0.1:9000)")
@@ -28,29 +65,163 @@ class VRChatOutput(OutputBase):
         host: str = DEFAULT_HOST,
         port: int = DEFAULT_PORT,
         mapping: CompiledMapping | None = None,
+        mapping_path: str | Path | None = None,
+        listen: tuple[str, int] | None = None,
+        osc_folders: list[Path] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        log: Callable[[str], None] = _stderr,
     ) -> None:
         super().__init__(target=f"{host}:{port}")
-        self.mapping = mapping or perfect_sync_mapping()
-        self._packer = OscPacker(self.mapping.addresses, self.mapping.types)
+        self._clock = clock
+        self._log = log
+        self.base = mapping or load_mapping(DEFAULT_MAPPING)
+        self.osc_folders = osc_folders if osc_folders is not None else default_osc_folders()
+        self.avatar: AvatarConfig | None = None
+        self._lock = threading.Lock()
+        self._pending: tuple[int, AvatarConfig | None] = (0, None)
+        self._applied = 0
+        self._install(self.base)
         self._udp = UdpSender(host, port, self.stats, kind=self.kind)
+        self._reload_path = Path(mapping_path) if mapping_path is not None else None
+        self._reload_sig = self._signature() if self._reload_path else None
+        self._next_check = 0.0
+        self._bad_sig: tuple[int, int] | None = None
+        self.listener = None
+        if listen is not None:
+            from ..vrchat.listener import AvatarChangeListener
+
+            try:
+                self.listener = AvatarChangeListener(listen[0], listen[1], self.on_avatar_change)
+            except OSError as e:
+                self._log(
+                    f"cannot listen for avatar changes on {listen[0]}:{listen[1]} ({e.strerror});"
+                    " sending the mapping as written"
+                )
 
     @classmethod
     def from_spec(cls, target: str | None, options: OutputOptions) -> VRChatOutput:
         host, port = parse_host_port(target, host=DEFAULT_HOST, port=DEFAULT_PORT, kind="vrchat")
-        return cls(host=host, port=port)
+        extra = options.extra
+        spec = options.mapping or DEFAULT_MAPPING
+        mapping = load_mapping(spec)
+        path = resolve_spec(options.mapping) if options.mapping else None
+        listen_spec = extra.get("vrchat_listen", DEFAULT_LISTEN)
+        listen = None
+        if listen_spec and str(listen_spec).lower() not in ("off", "none", "no"):
+            listen = parse_host_port(str(listen_spec), host="127.0.0.1", port=9001, kind="vrchat")
+        folder = extra.get("vrchat_osc_folder")
+        folders = [Path(folder).expanduser()] if folder else None
+        return cls(
+            host=host,
+            port=port,
+            mapping=mapping,
+            mapping_path=path,
+            listen=listen,
+            osc_folders=folders,
+        )
+
+    # -- mapping and avatar ------------------------------------------------------------
+
+    @property
+    def mapping(self) -> CompiledMapping:
+        """The mapping as sent right now (restricted to the avatar when one is known)."""
+        return self._wire
+
+    def _install(self, base: CompiledMapping) -> None:
+        wire = base
+        if self.avatar is not None:
+            wire = base.with_wires(wires_for_avatar(base, self.avatar.params))
+        packer = OscPacker(wire.addresses, wire.types)
+        self._wire, self._packer, self._state = wire, packer, wire.new_state()
 
     def set_mapping(self, mapping: CompiledMapping) -> None:
-        """Swap the mapping (hot reload); the packer is rebuilt once, here."""
-        self._packer = OscPacker(mapping.addresses, mapping.types)
-        self.mapping = mapping
+        """Swap the mapping (hot reload); packer and state are rebuilt once, here."""
+        self.base = mapping
+        self._install(mapping)
 
-    def encode(self, frame: Frame) -> list[bytes]:
-        """The datagrams for one frame (pure: no sending)."""
-        return self._packer.pack(self.mapping.apply(frame.channels()))
+    def on_avatar_change(self, avatar_id: str) -> None:
+        """From the listener thread: read the avatar's config; `send` swaps it in."""
+        config: AvatarConfig | None = None
+        try:
+            path = find_avatar_config(self.osc_folders, avatar_id)
+            if path is None:
+                self._log(f"no OSC config for avatar {avatar_id}; sending the mapping as written")
+            else:
+                config = read_avatar_config(path, expected_id=avatar_id)
+        except AvatarConfigError as e:
+            self._log(f"{e}; sending the mapping as written")
+        with self._lock:
+            self._pending = (self._pending[0] + 1, config)
+
+    def _take_avatar(self) -> None:
+        with self._lock:
+            gen, config = self._pending
+        self._applied = gen
+        self.avatar = config
+        self._install(self.base)
+        if config is not None:
+            n = len({w.src for w in self._wire.wires})
+            self._log(
+                f"avatar {config.name or config.id}: {n} of {len(self.base.entries)} mapping "
+                f"parameters, {len(self._wire)} OSC parameters ({config.path.name})"
+            )
+
+    def _signature(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self._reload_path)  # type: ignore[arg-type]
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def _check_reload(self) -> None:
+        sig = self._signature()
+        if sig is None or sig == self._reload_sig or sig == self._bad_sig:
+            return
+        try:
+            mapping = load_mapping(self._reload_path)  # type: ignore[arg-type]
+        except MappingError as e:
+            self._bad_sig = sig
+            self._log(f"mapping not reloaded, keeping the last good one:\n{e}")
+            return
+        self._reload_sig = sig
+        self._bad_sig = None
+        self.set_mapping(mapping)
+        self._log(f"mapping reloaded from {self._reload_path}")
+
+    # -- frames --------------------------------------------------------------------------
+
+    def values(self, frame: Frame) -> np.ndarray:
+        """Wire values for a frame (channels() sets faceVisible from the face flag)."""
+        return self._wire.apply(frame.channels(), self._state)
+
+    def encode(self, frame: Frame, now: float | None = None) -> list[bytes]:
+        """The datagrams for one frame: changed values only, all on a refresh."""
+        values = self.values(frame)
+        include = self._state.select(values, self._clock() if now is None else now)
+        if include is not None and not include.any():
+            return []
+        return self._packer.pack(values, include)
 
     def send(self, frame: Frame) -> None:
-        if self._udp.send(self.encode(frame)):
+        now = self._clock()
+        if self._pending[0] != self._applied:
+            self._take_avatar()
+        if self._reload_path is not None and now >= self._next_check:
+            self._next_check = now + RELOAD_CHECK_S
+            self._check_reload()
+        try:
+            datagrams = self.encode(frame, now)
+        except AvatarDriverError as e:  # pragma: no cover - defensive
+            self.stats.failed(e)
+            return
+        if not datagrams or self._udp.send(datagrams):
             self.stats.frames_sent += 1
 
+    def finish(self, frame: Frame) -> None:
+        self._state.force_refresh()  # the neutral face goes out whole
+        self.send(frame)
+
     def _close(self) -> None:
+        if self.listener is not None:
+            self.listener.close()
         self._udp.close()

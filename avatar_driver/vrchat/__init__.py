@@ -1,0 +1,21 @@
+"""VRChat avatar awareness: the /avatar/change listener and the avatar OSC config."""
+
+from .avatar import (
+    AvatarConfig,
+    AvatarConfigError,
+    AvatarParam,
+    default_osc_folders,
+    find_avatar_config,
+    read_avatar_config,
+    wires_for_avatar,
+)
+
+__all__ = [
+    "AvatarConfig",
+    "AvatarConfigError",
+    "AvatarParam",
+    "default_osc_folders",
+    "find_avatar_config",
+    "read_avatar_config",
+    "wires_for_avatar",
+]
