@@ -1,0 +1,86 @@
+"""VMC protocol for Unity (EVMC4U), VSeeFace, Warudo, VNyan, and the Blender add-on.
+
+``vmc`` sends perfect-sync PascalCase names to 127.0.0.1:39539 (the Marionette default);
+``blender`` sends lowerCamel ARKit names to 127.0.0.1:39540, the add-on's own VMC port.
+The mapping (a preset, or ``--mapping FILE``) decides names and values; a precompiled
+packer (`codecs.vmc.VmcPacker`) writes them, so a frame costs microseconds.
+"""
+
+from __future__ import annotations
+
+from ..codecs.vmc import VmcPacker
+from ..frame import Frame
+from ..mapping import CompiledMapping, load_mapping, perfect_sync_mapping
+from .base import OutputBase, OutputOptions, parse_host_port, register_output
+from .udp import UdpSender
+
+__all__ = [
+    "BLENDER_PORT",
+    "DEFAULT_HOST",
+    "VMC_PORT",
+    "BlenderOutput",
+    "VmcOutput",
+    "resolve_mapping",
+]
+
+DEFAULT_HOST = "127.0.0.1"
+VMC_PORT = 39539
+BLENDER_PORT = 39540
+
+
+def resolve_mapping(options: OutputOptions, preset: str) -> CompiledMapping:
+    """``--mapping FILE`` (or preset name) if given, else the output's own preset."""
+    return load_mapping(options.mapping or preset)
+
+
+@register_output("vmc", "VMC protocol, perfect-sync names (default 127.0.0.1:39539)")
+class VmcOutput(OutputBase):
+    kind = "vmc"
+    default_port = VMC_PORT
+    preset = "vmc-perfect-sync"
+    pascal_case = True
+
+    def __init__(
+        self,
+        *,
+        host: str = DEFAULT_HOST,
+        port: int | None = None,
+        mapping: CompiledMapping | None = None,
+    ) -> None:
+        port = self.default_port if port is None else port
+        super().__init__(target=f"{host}:{port}")
+        self.mapping = mapping or perfect_sync_mapping("", pascal_case=self.pascal_case)
+        self._packer = VmcPacker(self.mapping.names)
+        self._udp = UdpSender(host, port, self.stats, kind=self.kind)
+
+    @classmethod
+    def from_spec(cls, target: str | None, options: OutputOptions) -> VmcOutput:
+        host, port = parse_host_port(
+            target, host=DEFAULT_HOST, port=cls.default_port, kind=cls.kind
+        )
+        mapping = resolve_mapping(options, cls.preset)
+        return cls(host=host, port=port, mapping=mapping)
+
+    def set_mapping(self, mapping: CompiledMapping) -> None:
+        """Swap the mapping (hot reload); the packer is rebuilt once, here."""
+        self._packer = VmcPacker(mapping.names)
+        self.mapping = mapping
+
+    def encode(self, frame: Frame) -> list[bytes]:
+        """The datagrams for one frame (pure: no sending)."""
+        return self._packer.encode(frame, self.mapping.apply(frame.channels()))
+
+    def send(self, frame: Frame) -> None:
+        if self._udp.send(self.encode(frame)):
+            self.stats.frames_sent += 1
+
+    def _close(self) -> None:
+        self._udp.close()
+
+
+@register_output("blender", "the Blender add-on's VMC stream (default 127.0.0.1:39540)")
+class BlenderOutput(VmcOutput):
+    kind = "blender"
+    default_port = BLENDER_PORT
+    preset = "blender-arkit"
+    pascal_case = False
