@@ -1,0 +1,67 @@
+"""Channels beyond the model's: the genuine (Duchenne) smile and expression gain.
+
+genuineSmile: people judge a smile as felt when the mouth smiles and the cheeks rise and
+the eyes narrow with it (Duchenne marker, AU6 + AU12). Per side: mouthSmile times the eye
+evidence (mean of cheekSquint and eyeSquint) with 0.4 counting as full, then the mean of
+both sides. A polite mouth-only smile stays low.
+
+Expression gain: one factor per `shapes.GROUPS` group (exaggerate > 1, soften < 1),
+applied as a per-channel multiply and clip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from ..shapes import ARKIT_NAMES, GROUPS, INDEX
+
+__all__ = ["DUCHENNE_FULL", "PAIR_LEFT", "PAIR_RIGHT", "gain_vector", "genuine_smile", "symmetrize"]
+
+#: Eye evidence (mean of cheekSquint and eyeSquint) that counts as a full Duchenne marker.
+DUCHENNE_FULL = 0.4
+_SMILE = np.array([INDEX["mouthSmileLeft"], INDEX["mouthSmileRight"]])
+_CHEEK = np.array([INDEX["cheekSquintLeft"], INDEX["cheekSquintRight"]])
+_SQUINT = np.array([INDEX["eyeSquintLeft"], INDEX["eyeSquintRight"]])
+
+
+def genuine_smile(weights: np.ndarray) -> float:
+    """Duchenne smile 0..1 from calibrated weights."""
+    eyes = 0.5 * (weights[_CHEEK] + weights[_SQUINT]) / DUCHENNE_FULL
+    return float((weights[_SMILE] * np.clip(eyes, 0.0, 1.0)).mean())
+
+
+def gain_vector(gain: Mapping[str, float]) -> np.ndarray | None:
+    """Per-shape gain from a group table, or None when every gain is 1."""
+    out = np.ones(len(ARKIT_NAMES))
+    for group, g in gain.items():
+        for name in GROUPS[group]:
+            out[INDEX[name]] = g
+    return None if np.all(out == 1.0) else out
+
+
+_PAIRS = [
+    (INDEX[n], INDEX[n[:-4] + "Right"])
+    for n in ARKIT_NAMES
+    if n.endswith("Left") and not n.startswith(("eyeBlink", "eyeLook", "jaw", "mouthLeft"))
+]
+#: Left and Right indices of the side pairs `symmetrize` treats (not blinks, gaze, or the
+#: directional pairs jawLeft/jawRight and mouthLeft/mouthRight).
+PAIR_LEFT = np.array([a for a, _ in _PAIRS], dtype=np.intp)
+PAIR_RIGHT = np.array([b for _, b in _PAIRS], dtype=np.intp)
+
+
+def symmetrize(weights: np.ndarray, dead: float) -> None:
+    """Shrink each side pair's Left-Right difference by `dead`, keeping their mean (in place).
+
+    The model reads some shapes higher on one side whichever way the face is turned
+    (mouthLowerDownRight by ~0.17 on single_face.mp4): differences below `dead` are
+    treated as that bias, larger ones (a smirk, a raised brow) survive, reduced by `dead`.
+    """
+    left, right = weights[PAIR_LEFT], weights[PAIR_RIGHT]
+    mean = 0.5 * (left + right)
+    diff = left - right
+    half = 0.5 * np.sign(diff) * np.maximum(np.abs(diff) - dead, 0.0)
+    weights[PAIR_LEFT] = mean + half
+    weights[PAIR_RIGHT] = mean - half

@@ -1,0 +1,104 @@
+"""Eyes from the landmarks: lid closure fused with the model's blink, eyeWide, lower-lid
+raise, and gaze from the irises.
+
+- Closure: the upper lid's drop from its neutral height, over the distance it can travel
+  (down to the current lower lid, less the gap MediaPipe leaves between closed lids). The
+  lower lid rising (a squint, a Duchenne smile) does not count as closing.
+- Blink: closure and the model's (remapped) blink blended, with the weight moving to the
+  landmarks as they close: open eyes read ~0, closed eyes ~1 although the model stops near
+  0.6. Each eye separately, so winks stay winks.
+- Wide: the upper lid above its neutral height, relative to it.
+- Gaze: the iris centre relative to the eye corners, both eyes averaged (conjugate gaze:
+  vergence is dropped for stability), converted to an eye rotation with the eyeball radius
+  as a fraction of the eye's width. Closed eyes fade gaze to the centre.
+
+All functions take and return small float64 arrays, pairs ordered (Left, Right).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..shapes import INDEX
+
+__all__ = [
+    "CLOSED_GAP",
+    "EYE_WIDTH_PER_RADIUS",
+    "FULL_GAZE_DEG",
+    "LID_RAISE_SPAN",
+    "LOOK_INDEX",
+    "WIDE_SPAN",
+    "blink",
+    "closure",
+    "gaze",
+    "gaze_shapes",
+    "lid_raise",
+    "wide",
+]
+
+#: Lid gap (eye widths) MediaPipe leaves when the eye is shut (measured on a blink: 0.045).
+CLOSED_GAP = 0.05
+#: Upper-lid rise (fraction of its neutral height) that reads as full eyeWide.
+WIDE_SPAN = 0.35
+#: Lower-lid rise (fraction of its neutral depth) that reads as full cheek raise, after a
+#: dead zone that swallows rest noise (the lower lid's frame-to-frame sd is ~6 %).
+LID_RAISE_SPAN = 0.5
+LID_RAISE_DEAD = 0.08
+#: Upper-lid rise ignored as rest noise and slow drift (fraction of neutral height).
+WIDE_DEAD = 0.06
+#: Eye-fissure width / eyeball radius (about 30 mm / 12 mm in adults).
+EYE_WIDTH_PER_RADIUS = 2.5
+#: Eye rotation (degrees) that reads as a full eyeLook* shape.
+FULL_GAZE_DEG = 30.0
+
+_LOOK = np.array(
+    [
+        INDEX[n]
+        for n in (
+            "eyeLookOutLeft", "eyeLookInRight", "eyeLookInLeft", "eyeLookOutRight",
+            "eyeLookUpLeft", "eyeLookUpRight", "eyeLookDownLeft", "eyeLookDownRight",
+        )
+    ],
+    dtype=np.intp,
+)  # fmt: skip
+#: The eight eyeLook* indices `gaze_shapes` fills, in its output order.
+LOOK_INDEX = _LOOK
+_LOOK_SIGN = np.array([1.0, 1.0, -1.0, -1.0, 1.0, 1.0, -1.0, -1.0])
+_LOOK_AXIS = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+
+
+def closure(upper: np.ndarray, lower: np.ndarray, upper0: np.ndarray) -> np.ndarray:
+    """0 (lid at its neutral height) .. 1 (lids meet), per eye."""
+    travel = np.maximum(upper0 + lower - CLOSED_GAP, 1e-3)
+    return np.clip((upper0 - upper) / travel, 0.0, 1.0)
+
+
+def blink(geometric: np.ndarray, model: np.ndarray) -> np.ndarray:
+    """Fuse lid closure with the model's blink; the landmarks weigh more as they close."""
+    w = 0.5 + 0.5 * geometric
+    return np.clip(w * geometric + (1.0 - w) * model, 0.0, 1.0)
+
+
+def wide(upper: np.ndarray, upper0: np.ndarray) -> np.ndarray:
+    """eyeWide from the upper lid rising above its neutral height, per eye."""
+    return np.clip((upper / upper0 - 1.0 - WIDE_DEAD) / WIDE_SPAN, 0.0, 1.0)
+
+
+def lid_raise(lower: np.ndarray, lower0: np.ndarray) -> np.ndarray:
+    """The lower lid pushed up (cheek raise, AU6), 0..1 per eye."""
+    return np.clip((1.0 - lower / lower0 - LID_RAISE_DEAD) / LID_RAISE_SPAN, 0.0, 1.0)
+
+
+def gaze(iris: np.ndarray, iris0: np.ndarray, openness: float) -> np.ndarray:
+    """(yaw, pitch) in degrees from iris offsets (2 eyes x (x, y)) and their neutrals.
+
+    yaw > 0 looks toward the performer's left, pitch > 0 looks up (tracking.pose signs).
+    """
+    d = (iris - iris0).reshape(2, 2).mean(axis=1)  # rows: x (L, R), y (L, R)
+    angles = np.degrees(np.arcsin(np.clip(d * EYE_WIDTH_PER_RADIUS, -1.0, 1.0)))
+    return angles * openness
+
+
+def gaze_shapes(angles: np.ndarray) -> np.ndarray:
+    """The eight eyeLook* weights (order of `LOOK_INDEX`) from (yaw, pitch) degrees."""
+    return np.clip(angles[_LOOK_AXIS] * _LOOK_SIGN / FULL_GAZE_DEG, 0.0, 1.0)
