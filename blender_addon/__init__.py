@@ -128,10 +128,16 @@ class AvatarDriverSettings(bpy.types.PropertyGroup):
     head_units: EnumProperty(  # type: ignore[valid-type]
         name="Units",
         items=[
-            ("RADIANS", "Radians", "Live Link Face app takes"),
+            (
+                "NORMALIZED",
+                "Normalized",
+                "-1..1 for -180..180 degrees, as Unreal's Live Link reads it "
+                "(avatar-driver takes, Live Link Face)",
+            ),
+            ("RADIANS", "Radians", "Takes that store radians"),
             ("DEGREES", "Degrees", "Takes that store degrees"),
         ],
-        default="RADIANS",
+        default="NORMALIZED",
     )
 
 
@@ -403,7 +409,7 @@ def _import_head(scene, s, take: takes.Take, flat) -> str:
     yaw, pitch, roll = (cols.get(k) for k in ("headyaw", "headpitch", "headroll"))
     if not (yaw and pitch and roll):
         return ""
-    scale = math.radians(1.0) if s.head_units == "DEGREES" else 1.0
+    scale = {"DEGREES": math.radians(1.0), "NORMALIZED": math.pi}.get(s.head_units, 1.0)
     obj = s.head_object
     if s.head_target == "BONE":
         if obj.type != "ARMATURE" or s.head_bone not in obj.pose.bones:

@@ -5,6 +5,9 @@ then head and eye yaw/pitch/roll); one row per frame. Timecode is
 ``HH:MM:SS:FF.fff`` (hours, minutes, seconds, frame number at the take's frame rate and a
 fraction of a frame). The file does not state the frame rate, so reading infers it from
 where the frame field wraps (or assumes 60, the app's default, for takes under a second).
+
+Head and eye angles are stored as Live Link sends them: degrees / 180 (-1..1 for
+-180..180 degrees, as Unreal's Live Link reads them); `POSE_SCALE` converts.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from ..shapes import ARKIT_NAMES, POSE_NAMES, pascal
 __all__ = [
     "COLUMN_NAMES",
     "N_VALUES",
+    "POSE_SCALE",
     "Take",
     "format_header",
     "format_row",
@@ -30,6 +34,8 @@ __all__ = [
 
 COLUMN_NAMES: tuple[str, ...] = tuple(pascal(n) for n in ARKIT_NAMES + POSE_NAMES)
 N_VALUES = len(COLUMN_NAMES)  # 61
+#: Stored pose value = degrees * POSE_SCALE (Live Link's -1..1 for -180..180 degrees).
+POSE_SCALE = 1.0 / 180.0
 _STANDARD_RATES = (24, 25, 30, 48, 50, 60, 90, 100, 120, 240)
 _TIMECODE = re.compile(r"^\s*(\d+):(\d{1,2}):(\d{1,2})[:;](\d+)(?:\.(\d+))?\s*$")
 MAX_ROWS = 2_000_000  # ~9 hours at 60 fps: refuse absurd files rather than fill memory

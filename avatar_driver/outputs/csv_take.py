@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..codecs.csv_take import format_header, format_row
+from ..codecs.csv_take import POSE_SCALE, format_header, format_row
 from ..errors import OutputError
 from ..frame import Frame
 from .base import OutputBase, OutputOptions, register_output
@@ -45,7 +45,7 @@ class CsvOutput(OutputBase):
             self._t0 = frame.timestamp
         row = self._row
         row[:52] = frame.weights
-        row[52:] = frame.pose
+        np.multiply(frame.pose, POSE_SCALE, out=row[52:])
         try:
             self._file.write(format_row(frame.timestamp - self._t0, self.fps, row) + "\n")
         except OSError as e:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..codecs.csv_take import Take, parse_take
+from ..codecs.csv_take import POSE_SCALE, Take, parse_take
 from ..errors import SourceError
 from ..frame import Frame
 from ..shapes import N_SHAPES, UNAVAILABLE
@@ -49,7 +49,7 @@ class ReplaySource(SourceBase):
             yield Frame(
                 timestamp=t,
                 weights=np.clip(row[:N_SHAPES], 0.0, 1.0),
-                pose=row[N_SHAPES:].copy(),
+                pose=row[N_SHAPES:] / POSE_SCALE,
                 face_present=True,
                 confidence=1.0,
                 index=i,

@@ -60,7 +60,7 @@ class LiveLinkPacket:
 
     @property
     def head(self) -> tuple[float, float, float] | None:
-        """Head yaw, pitch, roll as sent (the app sends radians), if present."""
+        """Head yaw, pitch, roll as sent (-1..1 for -180..180 degrees), if present."""
         if len(self.values) < N_SHAPES + 3:
             return None
         return self.values[N_SHAPES], self.values[N_SHAPES + 1], self.values[N_SHAPES + 2]

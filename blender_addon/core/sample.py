@@ -12,7 +12,7 @@ class Sample:
     time: seconds on the stream's own clock when the sender gives one (VMC ``/VMC/Ext/T``,
         Live Link frame time), else on the receiver's monotonic clock; `stream_clock` says
         which, so a recording never mixes the two.
-    head: head yaw, pitch, roll in radians when the sender gave them.
+    head: head yaw, pitch, roll as the sender gave them (Live Link: -1..1 = -180..180 deg).
     """
 
     values: dict[str, float]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import subprocess
 import sys
@@ -148,7 +149,9 @@ def test_import_take(addon_zip, tmp_path):
         elif t >= 45 / 60:
             assert v == pytest.approx(0.8, abs=1e-5)
     assert r["head_action"] == "Take_head"
-    assert r["yaw"][2] == pytest.approx(0.2 * min(14 / 30, 89 / 60) * 60 / 89, abs=0.01)
+    # Default units: normalized, -1..1 for -180..180 degrees (as Unreal reads Live Link).
+    want = 0.2 * min(14 / 30, 89 / 60) * 60 / 89 * math.pi
+    assert r["yaw"][2] == pytest.approx(want, abs=0.01)
     # Clean action: a constant run is two keys, not one key per frame.
     assert len(r["curves"]["jawOpen"]) < 10
 
