@@ -6,7 +6,9 @@ Two hand-off policies, both holding at most one frame (never a growing backlog):
   replaced frames;
 - lossless (files with --fast): the reader waits until the pipeline took the frame, so
   decoding the next frame overlaps tracking this one and no frame is lost.
-A source error raised on the reader thread is re-raised in the pipeline's thread.
+A source error raised on the reader thread is re-raised in the pipeline's thread. With a
+`heartbeat`, a source that goes quiet (a camera unplugged) yields None now and then, so
+the pipeline keeps its outputs alive meanwhile.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ class FrameFeed:
         *,
         latest_wins: bool,
         pace: Callable[[Frame], None] | None = None,
+        heartbeat: float | None = None,
     ) -> None:
         self._frames = frames
+        self.heartbeat = heartbeat
         self.latest_wins = latest_wins
         self._pace = pace
         self._cond = threading.Condition()
@@ -69,13 +73,22 @@ class FrameFeed:
                 self._done = True
                 self._cond.notify_all()
 
-    def __iter__(self) -> Iterator[Frame]:
+    def __iter__(self) -> Iterator[Frame | None]:
+        """Frames as they come; None when `heartbeat` seconds pass without one (a live
+        source gone quiet), so the pipeline can keep easing the avatar meanwhile."""
         while True:
+            waited_since = time.perf_counter()
             with self._cond:
                 while self._slot is None and not self._done:
-                    self._cond.wait(0.1)
+                    self._cond.wait(0.05)
+                    if self.heartbeat and time.perf_counter() - waited_since >= self.heartbeat:
+                        break
                 frame, self._slot = self._slot, None
                 self._cond.notify_all()
+                done = self._done
+            if frame is None and not done:
+                yield None
+                continue
             if frame is not None:
                 if not self.latest_wins:
                     # Lossless hand-off: time spent waiting for the tracker is not capture
@@ -90,6 +103,9 @@ class FrameFeed:
     def stop(self, timeout: float = 1.0) -> bool:
         """Ask the reader to stop and wait for it; False if it is stuck (e.g. in a driver)."""
         self._stop.set()
+        request_stop = getattr(self._frames, "request_stop", None)
+        if request_stop is not None:
+            request_stop()
         with self._cond:
             self._cond.notify_all()
         self._thread.join(timeout)

@@ -23,6 +23,9 @@ from .status import StatusLine
 __all__ = ["Pipeline", "RunResult", "StageTimes", "neutral_frame"]
 
 Stage = Callable[[Frame], Frame]
+#: A live source silent this long gets a no-face frame, so faces ease out while a camera
+#: is unplugged instead of freezing mid-expression.
+QUIET_HEARTBEAT_S = 0.1
 
 
 class StageTimes:
@@ -126,12 +129,19 @@ class Pipeline:
             self.source,
             latest_wins=not self.fast or self.source.live,
             pace=self._pacer() if paced else None,
+            heartbeat=QUIET_HEARTBEAT_S if self.source.live else None,
         )
         last_ts: float | None = None
+        quiet_stages = [(n, s) for n, s in self.stages if n != "tracker"]
         try:
-            for frame in self.feed:
+            for item in self.feed:
                 if self.max_frames is not None and result.frames >= self.max_frames:
                     break
+                if item is None:  # the camera went quiet: no face, so the avatar eases
+                    if self.last is not None:
+                        self._quiet(quiet_stages)
+                    continue
+                frame = item
                 if last_ts is not None and frame.timestamp - last_ts < self.min_interval:
                     result.skipped += 1
                     continue
@@ -152,7 +162,10 @@ class Pipeline:
                 result.frames += 1
                 result.faces += frame.face_present
                 self.last = frame
-                self.status.update(result.frames, latency_ms, frame.face_present, self.outputs)
+                self.status.update(
+                    result.frames, latency_ms, frame.face_present, self.outputs,
+                    note=getattr(self.source, "state", ""),
+                )  # fmt: skip
         except KeyboardInterrupt:
             result.interrupted = True
         finally:
@@ -162,6 +175,24 @@ class Pipeline:
             self.status.done()
             self.finish()
         return result
+
+    def _quiet(self, stages: Sequence[tuple[str, Stage]]) -> None:
+        """A no-face frame while the source delivers nothing (tracker skipped)."""
+        assert self.last is not None
+        now = time.perf_counter()
+        frame = Frame(
+            timestamp=self.last.timestamp + max(0.0, now - self.last.capture_time),
+            index=self.last.index,
+            face_present=False,
+            capture_time=self.last.capture_time,
+        )
+        for _, stage in stages:
+            frame = stage(frame)
+        for out in self.outputs:
+            out.send(frame)
+        self.status.update(
+            0, 0.0, False, self.outputs, note=getattr(self.source, "state", "no frames")
+        )
 
     def finish(self) -> None:
         """Neutral frame to every output, then close each exactly once."""

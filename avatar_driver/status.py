@@ -26,21 +26,33 @@ class StatusLine:
         self._width = 0
 
     def update(
-        self, frames: int, latency_ms: float, face: bool, outputs: Sequence[OutputBase]
+        self,
+        frames: int,
+        latency_ms: float,
+        face: bool,
+        outputs: Sequence[OutputBase],
+        *,
+        note: str = "",
     ) -> None:
         if not self.enabled:
             return
         now = time.perf_counter()
         if now - self._last < self.interval:
             return
-        fps = (frames - self._frames_at_last) / (now - self._last) if self._last else 0.0
-        self._last, self._frames_at_last = now, frames
+        if frames or not note:
+            fps = (frames - self._frames_at_last) / (now - self._last) if self._last else 0.0
+            self._last, self._frames_at_last = now, frames
+        else:  # no frames (the source went quiet): keep the counters, show the note
+            fps = 0.0
+            self._last = now
         outs = "  ".join(
             f"{o.kind} {o.stats.frames_sent}"
             + (f" ({o.stats.errors} err)" if o.stats.errors else "")
             for o in outputs
         )
         text = f"{fps:5.1f} fps  {latency_ms:5.1f} ms  face {'yes' if face else 'no '}  {outs}"
+        if note:
+            text += f"  [{note}]"
         pad = max(0, self._width - len(text))
         self._width = len(text)
         self.stream.write("\r" + text + " " * pad)

@@ -87,7 +87,7 @@ def cli_env(model: Path | None = None) -> dict[str, str]:
 
 
 def run_cli(
-    args: Sequence[str], *, model: Path | None = None, timeout: float = 120, **kw: object
+    args: Sequence[str], *, model: Path | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     """Run the real command (`python -m avatar_driver ...`) and capture its output."""
     return subprocess.run(
@@ -97,5 +97,4 @@ def run_cli(
         timeout=timeout,
         env=cli_env(model),
         cwd=ROOT,
-        **kw,  # type: ignore[arg-type]
     )

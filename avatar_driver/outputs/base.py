@@ -33,6 +33,7 @@ class OutputStats:
     frames_sent: int = 0
     errors: int = 0
     last_error: str = ""
+    datagrams: int = 0  # network outputs: datagrams handed to the OS
 
     def failed(self, error: BaseException) -> None:
         self.errors += 1

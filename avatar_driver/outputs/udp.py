@@ -28,12 +28,16 @@ class UdpSender:
     def send(self, datagrams: Iterable[bytes]) -> bool:
         """Send all; returns False (and counts the error) if any send failed."""
         sock, addr = self._sock, self.address
+        sent = 0
         try:
             for dgram in datagrams:
                 sock.sendto(dgram, addr)
+                sent += 1
         except OSError as e:
+            self.stats.datagrams += sent
             self.stats.failed(e)
             return False
+        self.stats.datagrams += sent
         return True
 
     def close(self) -> None:

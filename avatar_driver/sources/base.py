@@ -41,7 +41,13 @@ class SourceBase:
     still = False
     fps = 30.0
     description = "source"
+    state = ""  # shown in the status line when not empty ("camera lost, retrying")
     _closed = False
+    _stop_requested = False
+
+    def request_stop(self) -> None:
+        """Ask a blocking `__iter__` (a camera waiting to come back) to end soon."""
+        self._stop_requested = True
 
     def __iter__(self) -> Iterator[Frame]:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,7 @@ class VideoSource(SourceBase):
             else:
                 ok, bgr = self._cap.read()
                 if not ok or bgr is None:
+                    self._check_complete(index)
                     return
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
             yield Frame(
@@ -69,6 +70,19 @@ class VideoSource(SourceBase):
                 image=rgb,
             )
             index += 1
+
+    def _check_complete(self, frames_read: int) -> None:
+        """A file that ends well before its header's frame count is truncated or corrupt.
+
+        Containers often count a few frames more than decode (no_face.mp4: 95 of 98), so
+        only a shortfall of over 10% counts.
+        """
+        expected = self.frame_count
+        if expected > 0 and frames_read < 0.9 * expected - 2:
+            raise SourceError(
+                f"{self.path} stopped after {frames_read} of {expected} frames: the file is "
+                "truncated or corrupt (the avatar was sent a neutral face)"
+            )
 
     def _close(self) -> None:
         self._cap.release()
@@ -94,16 +108,30 @@ class ImageSource(SourceBase):
 
 
 class CameraSource(SourceBase):
-    """A webcam by index; timestamps from the monotonic clock at capture."""
+    """A webcam by index; timestamps from the monotonic clock at capture.
+
+    If the camera stops delivering (unplugged, taken by another app), the source reopens
+    it with backoff (0.5 s doubling to 5 s) until it returns or the run is stopped; `state`
+    says so meanwhile, and the pipeline eases the avatar to neutral.
+    """
 
     live = True
+    RETRY_FIRST_S = 0.5
+    RETRY_MAX_S = 5.0
+    LOST_AFTER_FAILED_READS = 10
 
     def __init__(
-        self, index: int = 0, *, width: int | None = None, height: int | None = None
+        self,
+        index: int = 0,
+        *,
+        width: int | None = None,
+        height: int | None = None,
+        opener: Callable[[int], Any] | None = None,
     ) -> None:
-        cv2 = _cv2()
         self.index = index
-        self._cap = cv2.VideoCapture(index)
+        self._open = opener or (lambda i: _cv2().VideoCapture(i))
+        self._size = (width, height)
+        self._cap = self._open(index)
         if not self._cap.isOpened():
             self._cap.release()
             raise SourceError(
@@ -111,27 +139,67 @@ class CameraSource(SourceBase):
                 "not used by another app, or pick another with --source camera:N "
                 "(or use --source demo / a video file)"
             )
+        self._configure()
+        cv2 = _cv2()
+        fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        self.fps = fps if 1.0 <= fps <= 240.0 else 30.0
+        self.description = f"camera {index}"
+        self.reconnects = 0
+
+    def _configure(self) -> None:
+        cv2 = _cv2()
+        width, height = self._size
         if width:
             self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         if height:
             self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
-        fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        self.fps = fps if 1.0 <= fps <= 240.0 else 30.0
-        self.description = f"camera {index}"
+
+    def _sleep(self, seconds: float) -> bool:
+        """Sleep in short steps; False if a stop was requested meanwhile."""
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            if self._stop_requested:
+                return False
+            time.sleep(0.05)
+        return not self._stop_requested
+
+    def _reconnect(self) -> bool:
+        """Reopen until the camera delivers again; False if stopped first."""
+        self._cap.release()
+        delay = self.RETRY_FIRST_S
+        while not self._stop_requested:
+            self.state = f"camera {self.index} lost, retrying in {delay:.1f} s"
+            if not self._sleep(delay):
+                return False
+            cap = self._open(self.index)
+            if cap.isOpened():
+                ok, _ = cap.read()
+                if ok:
+                    self._cap = cap
+                    self._configure()
+                    self.state = ""
+                    self.reconnects += 1
+                    return True
+            cap.release()
+            delay = min(delay * 2, self.RETRY_MAX_S)
+        return False
 
     def __iter__(self) -> Iterator[Frame]:
         cv2 = _cv2()
         start = time.perf_counter()
         index = 0
         failures = 0
-        while True:
+        while not self._stop_requested:
             ok, bgr = self._cap.read()
             now = time.perf_counter()
             if not ok or bgr is None:
                 failures += 1
-                if failures > 30:
-                    raise SourceError(f"camera {self.index} stopped delivering frames")
-                time.sleep(0.05)
+                if failures >= self.LOST_AFTER_FAILED_READS:
+                    failures = 0
+                    if not self._reconnect():
+                        return
+                elif not self._sleep(0.02):
+                    return
                 continue
             failures = 0
             yield Frame(

@@ -1,0 +1,272 @@
+"""Faults a long evening in VR brings: truncated clips, signals, dead targets, lost faces,
+a camera that goes away and comes back."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+from pythonosc.dispatcher import Dispatcher
+from pythonosc.osc_server import BlockingOSCUDPServer
+
+from avatar_driver.codecs.csv_take import parse_take
+from avatar_driver.dynamics import make_dynamics
+from avatar_driver.frame import Frame
+from avatar_driver.outputs.base import OutputBase
+from avatar_driver.pipeline import Pipeline
+from avatar_driver.sources.base import SourceBase
+from avatar_driver.sources.video import CameraSource, VideoSource
+from avatar_driver.tracking.landmarker import FaceTracker
+from tests.conftest import ROOT, cli_env, free_udp_port, run_cli
+
+
+class OscLog:
+    """A python-osc server on loopback that keeps every (address, value) it hears."""
+
+    def __init__(self) -> None:
+        self.port = free_udp_port()
+        self.values: list[tuple[str, Any]] = []
+        dispatcher = Dispatcher()
+        dispatcher.set_default_handler(lambda addr, *args: self.values.append((addr, args)))
+        self.server = BlockingOSCUDPServer(("127.0.0.1", self.port), dispatcher)
+        self.server.timeout = 0.05
+
+    def drain(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.server.handle_request()
+
+    def last(self) -> dict[str, Any]:
+        return {addr: args[0] for addr, args in self.values}
+
+    def close(self) -> None:
+        self.server.server_close()
+
+
+@pytest.fixture
+def osc() -> Iterator[OscLog]:
+    log = OscLog()
+    yield log
+    log.close()
+
+
+def _cut_avi(media: Path, tmp_path: Path) -> Path:
+    """The shared clip re-encoded as MJPG AVI (readable up to a cut), then cut in half."""
+    cap = cv2.VideoCapture(str(media / "single_face.mp4"))
+    full = tmp_path / "full.avi"
+    writer = cv2.VideoWriter(str(full), cv2.VideoWriter_fourcc(*"MJPG"), 30, (640, 360))
+    while True:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        writer.write(bgr)
+    writer.release()
+    cap.release()
+    data = full.read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(data[: len(data) // 2])
+    return cut
+
+
+def test_truncated_clip_stops_with_a_message_after_neutral(
+    model: Path, media: Path, tmp_path: Path, osc: OscLog
+) -> None:
+    cut = _cut_avi(media, tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "avatar_driver", "run", "--source", str(cut), "--fast",
+         "--output", f"vrchat:127.0.0.1:{osc.port}", "--mapping", "vrchat-arkit", "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=cli_env(model),
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        osc.drain(0.1)
+    osc.drain(0.3)
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 2, err
+    assert "truncated or corrupt" in err and "cut.avi" in err and "Traceback" not in err
+    smiles = [v for a, (v, *_) in osc.values if a.lower().endswith("/mouthsmileleft")]
+    assert smiles and max(smiles) > 0.3  # the half that exists was tracked
+    last = osc.last()
+    assert len(last) >= 52 and not any(last.values())  # and the very last frame is neutral
+
+
+def test_sigterm_sends_neutral_and_exits_within_a_second(osc: OscLog) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "avatar_driver", "run", "--source", "demo",
+         "--output", f"vrchat:127.0.0.1:{osc.port}", "--mapping", "vrchat-arkit", "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=cli_env(),
+    )  # fmt: skip
+    try:
+        osc.drain(3.0)
+        assert osc.values, "the demo sent nothing"
+        proc.send_signal(signal.SIGTERM)
+        t0 = time.monotonic()
+        while proc.poll() is None and time.monotonic() - t0 < 5:
+            osc.drain(0.05)
+        took = time.monotonic() - t0
+        osc.drain(0.3)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    _, err = proc.communicate(timeout=5)
+    assert proc.returncode == 0, err
+    assert took < 1.0, took
+    assert "Traceback" not in err
+    assert not any(osc.last().values())
+
+
+def test_a_dead_target_does_not_stall_the_others(tmp_path: Path) -> None:
+    dead = free_udp_port()  # nothing listens here
+    take = tmp_path / "take.csv"
+    proc = run_cli(
+        ["run", "--source", "demo", "--max-frames", "300", "--fast", "--quiet",
+         "--output", f"vrchat:127.0.0.1:{dead}", "--output", f"csv:{take}"],
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert len(parse_take(take.read_text().splitlines())) == 300
+
+
+def test_unresolvable_host_is_bad_input() -> None:
+    proc = run_cli(["run", "--source", "demo", "--output", "vrchat:no-such-host.invalid:9000"])
+    assert proc.returncode == 2
+    assert "cannot resolve host" in proc.stderr and "Traceback" not in proc.stderr
+
+
+class Recorder(OutputBase):
+    kind = "recorder"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: list[Frame] = []
+
+    def send(self, frame: Frame) -> None:
+        self.frames.append(frame)
+
+
+class Alternating(SourceBase):
+    """Real clip frames, face and no face in turns of `run` frames, at 30 fps."""
+
+    def __init__(self, media: Path, run: int = 30, turns: int = 8) -> None:
+        with VideoSource(media / "single_face.mp4") as a, VideoSource(media / "no_face.mp4") as b:
+            self._face = [f.image for f in a]
+            self._none = [f.image for f in b]
+        self.run, self.turns = run, turns
+
+    def __iter__(self) -> Iterator[Frame]:
+        i = 0
+        for turn in range(self.turns):
+            images = self._face if turn % 2 == 0 else self._none
+            for k in range(self.run):
+                yield Frame(timestamp=i / 30, index=i, image=images[(40 + k) % len(images)])
+                i += 1
+
+
+def test_face_lost_and_found_many_times_eases_without_jumps(model: Path, media: Path) -> None:
+    out = Recorder()
+    with FaceTracker(model) as tracker:
+        pipe = Pipeline(
+            source=Alternating(media),
+            stages=[("tracker", tracker), ("dynamics", make_dynamics("cortical"))],
+            outputs=[out],
+            fast=True,
+        )
+        pipe.run()
+    w = np.array([f.weights for f in out.frames])
+    ts = np.array([f.timestamp for f in out.frames])
+    present = np.array([f.face_present for f in out.frames])
+    assert present.sum() >= 100 and (~present).sum() >= 100
+    # No stale expression: within one second of losing the face, the avatar is neutral.
+    lost_at = ts[1:][present[:-1] & ~present[1:]]
+    assert len(lost_at) >= 3
+    for t in lost_at:
+        later = (ts >= t + 1.0) & (ts < t + 1.0 + 1e-6 + 1 / 30) & ~present
+        if later.any():
+            assert w[later].max() <= 0.02
+    # No jumps: frame-to-frame change stays well below a snap (the smile is ~0.9).
+    assert np.abs(np.diff(w, axis=0)).max() < 0.5
+
+
+class FlakyCapture:
+    """A camera device that goes away for a while: a real clip read through OpenCV, whose
+    reads fail between `fail_from` and `fail_until` wall seconds after opening."""
+
+    opened = 0
+
+    def __init__(self, path: Path, fail_from: float, fail_until: float, start: float) -> None:
+        self._cap = cv2.VideoCapture(str(path))
+        self._fail = (start + fail_from, start + fail_until)
+        FlakyCapture.opened += 1
+
+    def isOpened(self) -> bool:  # OpenCV spelling
+        return bool(self._cap.isOpened()) and not self._down()
+
+    def _down(self) -> bool:
+        return self._fail[0] <= time.monotonic() < self._fail[1]
+
+    def read(self) -> tuple[bool, Any]:
+        if self._down():
+            return False, None
+        time.sleep(1 / 30)
+        ok, bgr = self._cap.read()
+        if not ok:  # loop the clip like a live camera
+            self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            ok, bgr = self._cap.read()
+        return ok, bgr
+
+    def get(self, prop: int) -> float:
+        return 30.0
+
+    def set(self, prop: int, value: float) -> bool:
+        return True
+
+    def release(self) -> None:
+        self._cap.release()
+
+
+def test_camera_unplugged_eases_to_neutral_and_resumes(model: Path, media: Path) -> None:
+    start = time.monotonic()
+    source = CameraSource(
+        0, opener=lambda i: FlakyCapture(media / "single_face.mp4", 1.5, 3.0, start)
+    )
+    out = Recorder()
+    states: list[str] = []
+
+    class Watch(Recorder):
+        def send(self, frame: Frame) -> None:
+            states.append(source.state)
+            if time.monotonic() - start > 6.0:
+                raise KeyboardInterrupt  # the user presses Ctrl+C
+
+        def finish(self, frame: Frame) -> None:
+            pass
+
+    with FaceTracker(model) as tracker:
+        pipe = Pipeline(
+            source=source,
+            stages=[("tracker", tracker), ("dynamics", make_dynamics("cortical"))],
+            outputs=[out, Watch()],
+        )
+        result = pipe.run()
+    source.close()
+    assert result.interrupted
+    assert source.reconnects == 1
+    assert any("lost" in s for s in states)
+    frames = out.frames[:-1]  # the last one is the neutral frame sent on stop
+    assert not out.frames[-1].face_present
+    present = np.array([f.face_present for f in frames])
+    ts = np.array([f.timestamp for f in frames])
+    w = np.array([f.weights for f in frames])
+    gap = ~present
+    assert gap.any() and present[-10:].all()  # lost, then found again
+    # While the camera was away, frames kept coming and the face eased to neutral.
+    away = ts[gap]
+    assert away.max() - away.min() > 0.8
+    assert w[gap][-1].max() <= 0.05
