@@ -85,6 +85,38 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_output_arguments(p: argparse.ArgumentParser) -> None:
+    """Settings of single outputs (virtual camera, Live Link), passed as OutputOptions.extra."""
+    g = p.add_argument_group("output settings")
+    g.add_argument(
+        "--vcam-view",
+        choices=("avatar", "debug"),
+        default=None,
+        help="virtual camera look: avatar (cartoon face, default) or debug (camera + landmarks)",
+    )
+    g.add_argument("--vcam-device", metavar="DEVICE", help="virtual camera device to use")
+    g.add_argument("--vcam-size", metavar="WxH", help="virtual camera size (default 640x480)")
+    g.add_argument("--vcam-fps", type=float, metavar="FPS", help="virtual camera rate (default 30)")
+    g.add_argument("--livelink-subject", metavar="NAME", help="Live Link subject name")
+    g.add_argument("--livelink-device-id", metavar="ID", help="Live Link device id")
+    g.add_argument(
+        "--vrchat-listen",
+        metavar="HOST:PORT|off",
+        help="where to hear VRChat's /avatar/change (default 127.0.0.1:9001; off to disable)",
+    )
+    g.add_argument(
+        "--vrchat-osc-folder",
+        metavar="DIR",
+        help="VRChat's OSC folder holding avatar configs (default: the Windows or Proton one)",
+    )
+
+
+def _output_extra(args: argparse.Namespace) -> dict[str, Any]:
+    keys = ("vcam_view", "vcam_device", "vcam_size", "vcam_fps", "livelink_subject",
+            "livelink_device_id", "vrchat_listen", "vrchat_osc_folder")  # fmt: skip
+    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Drive an avatar's face from a webcam.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
@@ -93,13 +125,51 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="track a face and stream it to the outputs")
     _add_run_arguments(run)
     run.add_argument("--quiet", action="store_true", help="no live status line")
+    run.add_argument(
+        "--calibration", metavar="FILE", help="calibration profile from `avatar-driver calibrate`"
+    )
+    run.add_argument(
+        "--auto-calibrate",
+        action="store_true",
+        help="adapt neutral and range while running (no calibration ritual needed)",
+    )
+
+    cal = sub.add_parser("calibrate", help="record a calibration profile for your face")
+    cal.add_argument("--source", default="camera", help="camera[:INDEX] or a video file")
+    cal.add_argument("--out", required=True, metavar="PROFILE", help="profile file to write")
+    cal.add_argument(
+        "--neutral-seconds",
+        type=float,
+        default=None,
+        metavar="S",
+        help="video files: the first S seconds show a relaxed face (default 0.5)",
+    )
+    cal.add_argument("--model", metavar="PATH", help="face_landmarker.task to use")
+    _add_output_arguments(run)
 
     bench = sub.add_parser("bench", help="measure the pipeline per stage (no pacing)")
     bench.add_argument("--source", default="demo", help="what to run (default: demo)")
     bench.add_argument("--frames", type=_positive_int, default=None, help="frames to run")
     bench.add_argument("--model", metavar="PATH", help="face_landmarker.task to use")
     bench.add_argument("--dynamics", default=None, help="dynamics to measure (default cortical)")
+    bench.add_argument(
+        "--output",
+        action="append",
+        metavar="KIND[:TARGET]",
+        help="outputs to measure besides vrchat to a loopback sink (repeatable)",
+    )
     bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    bench.add_argument(
+        "--no-paced", action="store_true", help="skip the run at the source's own rate (CPU share)"
+    )
+    bench.add_argument(
+        "--latencies", action="store_true", help="include every frame's latency in the JSON"
+    )
+
+    mapping = sub.add_parser("mapping", help="mapping files")
+    mapsub = mapping.add_subparsers(dest="mapping_command", required=True, parser_class=_Parser)
+    check = mapsub.add_parser("check", help="validate a mapping file or preset and summarize it")
+    check.add_argument("file", metavar="FILE", help="a mapping file, or a preset name")
 
     model = sub.add_parser("model", help="the face model file")
     msub = model.add_subparsers(dest="model_command", required=True, parser_class=_Parser)
@@ -133,10 +203,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         return _cmd_run(args)
+    if args.command == "calibrate":
+        from .calibrate import run_calibrate
+
+        return run_calibrate(args)
     if args.command == "bench":
         from .bench import run_bench
 
         return run_bench(args)
+    if args.command == "mapping":
+        return _cmd_mapping(args)
     if args.command == "model":
         return _cmd_model(args)
     raise ConfigError(f"unknown command {args.command!r}")  # pragma: no cover
@@ -166,6 +242,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         fast=args.fast,
         max_frames=args.max_frames,
         config=config,
+        calibration=args.calibration,
+        auto_calibrate=args.auto_calibrate,
+        output_extra=_output_extra(args),
         max_fps=args.max_fps,
         low_power=args.low_power,
     )
@@ -181,6 +260,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"{result.elapsed_s:.1f} s" + (" (stopped)" if result.interrupted else ""),
             file=sys.stderr,
         )
+    return 0
+
+
+def _cmd_mapping(args: argparse.Namespace) -> int:
+    from .mapping import load_mapping
+
+    print(load_mapping(args.file).describe())
     return 0
 
 

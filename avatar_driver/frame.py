@@ -16,6 +16,7 @@ from .shapes import EXTRA_NAMES, N_SHAPES, POSE_NAMES, UNAVAILABLE
 __all__ = ["Frame", "neutral_weights"]
 
 _F32 = np.float32
+_FACE_VISIBLE = N_SHAPES + len(POSE_NAMES) + EXTRA_NAMES.index("faceVisible")
 
 
 def neutral_weights() -> np.ndarray:
@@ -60,5 +61,10 @@ class Frame:
     landmarks: np.ndarray | None = None
 
     def channels(self) -> np.ndarray:
-        """All mapping inputs as one float32 vector in `shapes.CHANNEL_NAMES` order."""
-        return np.concatenate((self.weights, self.pose, self.extras))
+        """All mapping inputs as one float32 vector in `shapes.CHANNEL_NAMES` order.
+
+        faceVisible always follows `face_present`, whatever the stages left in extras.
+        """
+        out = np.concatenate((self.weights, self.pose, self.extras))
+        out[_FACE_VISIBLE] = self.face_present
+        return out

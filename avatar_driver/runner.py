@@ -11,7 +11,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .frame import Frame
+from .dynamics import Dynamics, make_dynamics
+from .errors import ConfigError
 from .outputs import OutputBase, OutputOptions, create_output
 from .pipeline import Pipeline, Stage
 from .solver import PassThroughSolver
@@ -37,6 +38,11 @@ class RunOptions:
     max_fps: float | None = None
     low_power: bool | None = None  # None: on for cameras, off for files
     config: dict[str, Any] = field(default_factory=dict)
+    #: Calibration profile (TOML) for the solver; auto_calibrate adapts while running.
+    calibration: str | None = None
+    auto_calibrate: bool = False
+    #: Output-specific settings from the command line (OutputOptions.extra).
+    output_extra: dict[str, Any] = field(default_factory=dict)
 
 
 @contextlib.contextmanager
@@ -54,9 +60,15 @@ def open_pipeline(opts: RunOptions, *, status: StatusLine | None = None) -> Iter
             stack.callback(tracker.close)
             low_power = source.live if opts.low_power is None else opts.low_power
             stages.append(("tracker", IdleGate(tracker) if low_power else tracker))
-        stages.append(("solver", PassThroughSolver()))
-        stages.append(("dynamics", _dynamics(opts)))
-        out_opts = OutputOptions(mapping=opts.mapping, fps=source.fps)
+        solver = _solver(opts, tracked=source.needs_tracker)
+        stages.append(("solver", solver))
+        dynamics = _dynamics(opts)
+        if hasattr(dynamics, "set_neutral") and hasattr(solver, "neutral_weights"):
+            dynamics.set_neutral(solver.neutral_weights())
+        stages.append(("dynamics", dynamics))
+        out_opts = OutputOptions(
+            mapping=opts.mapping, fps=source.fps, extra=dict(opts.output_extra)
+        )
         outputs: list[OutputBase] = []
         for spec in opts.outputs:
             out = create_output(spec, out_opts)
@@ -73,13 +85,23 @@ def open_pipeline(opts: RunOptions, *, status: StatusLine | None = None) -> Iter
         )
 
 
-def _dynamics(opts: RunOptions) -> Stage:
+def _solver(opts: RunOptions, *, tracked: bool) -> Stage:
+    """The tracking solver whenever the tracker runs or a profile is given; else pass-through."""
+    if not tracked and opts.calibration is None:
+        return PassThroughSolver()
+    from .solver import TrackingSolver, load_profile
+    from .solver.calibration import check_gain
+
+    profile = load_profile(opts.calibration) if opts.calibration else None
+    table = opts.config.get("solver", {}).get("gain") if isinstance(opts.config, dict) else None
     try:
-        from .dynamics import make_dynamics
-    except ImportError:  # pragma: no cover - the dynamics package is part of the product
+        if table is not None and not isinstance(table, dict):
+            raise ValueError(f"expected a table of group = gain, got {table!r}")
+        gain = check_gain(table) if table is not None else None
+    except ValueError as e:
+        raise ConfigError(f"config [solver.gain]: {e}") from e
+    return TrackingSolver(profile, auto=opts.auto_calibrate, gain=gain)
 
-        def passthrough(frame: Frame) -> Frame:
-            return frame
 
-        return passthrough
+def _dynamics(opts: RunOptions) -> Dynamics:
     return make_dynamics(opts.dynamics, opts.dynamics_params)
