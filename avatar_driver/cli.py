@@ -39,6 +39,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _faces(text: str) -> int:
+    value = _positive_int(text)
+    if value > 4:
+        raise argparse.ArgumentTypeError(f"expected 1 to 4 faces, got {value}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -76,6 +83,13 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--max-fps", type=_positive_float, metavar="FPS", help="process at most FPS frames a second"
+    )
+    p.add_argument(
+        "--faces",
+        type=_faces,
+        default=1,
+        metavar="N",
+        help="performers on one camera, 1-4; send performer N's face with --output N@KIND...",
     )
     p.add_argument(
         "--low-power",
@@ -247,6 +261,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         output_extra=_output_extra(args),
         max_fps=args.max_fps,
         low_power=args.low_power,
+        faces=args.faces,
     )
     status = StatusLine(enabled=not args.quiet and sys.stderr.isatty())
     with open_pipeline(opts, status=status) as pipeline:

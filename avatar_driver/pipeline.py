@@ -78,8 +78,21 @@ def neutral_frame(last: Frame | None, fps: float) -> Frame:
     return Frame(timestamp=t, index=index, face_present=False, capture_time=time.perf_counter())
 
 
+@dataclass
+class Lane:
+    """One performer: the stages their face goes through and the outputs that get it."""
+
+    stages: list[tuple[str, Stage]]
+    outputs: list[OutputBase]
+
+
 class Pipeline:
-    """Runs a source through the stages to the outputs until the source ends or is stopped."""
+    """Runs a source through the stages to the outputs until the source ends or is stopped.
+
+    `stages` and `outputs` are the first performer's lane; `more_lanes` adds performers
+    (``--faces N``), whose tracker stages share one detection per frame (see
+    tracking.faces). Every lane gets every source frame.
+    """
 
     def __init__(
         self,
@@ -87,6 +100,7 @@ class Pipeline:
         source: SourceBase,
         stages: Sequence[tuple[str, Stage]],
         outputs: Sequence[OutputBase],
+        more_lanes: Sequence[Lane] = (),
         fast: bool = False,
         max_frames: int | None = None,
         status: StatusLine | None = None,
@@ -94,8 +108,9 @@ class Pipeline:
         max_fps: float | None = None,
     ) -> None:
         self.source = source
-        self.stages = list(stages)
-        self.outputs = list(outputs)
+        self.lanes = [Lane(list(stages), list(outputs)), *more_lanes]
+        self.stages = self.lanes[0].stages
+        self.outputs = [out for lane in self.lanes for out in lane.outputs]
         self.fast = fast or source.live
         self.max_frames = max_frames
         self.status = status or StatusLine(enabled=False)
@@ -123,7 +138,6 @@ class Pipeline:
         start = time.perf_counter()
         n_stages = len(self.stages)
         row = [0.0] * (n_stages + 1)
-        perf = time.perf_counter_ns
         paced = not self.fast and not self.source.live
         self.feed = FrameFeed(
             self.source,
@@ -132,31 +146,27 @@ class Pipeline:
             heartbeat=QUIET_HEARTBEAT_S if self.source.live else None,
         )
         last_ts: float | None = None
-        quiet_stages = [(n, s) for n, s in self.stages if n != "tracker"]
         try:
             for item in self.feed:
                 if self.max_frames is not None and result.frames >= self.max_frames:
                     break
                 if item is None:  # the camera went quiet: no face, so the avatar eases
                     if self.last is not None:
-                        self._quiet(quiet_stages)
+                        self._quiet()
                     continue
-                frame = item
-                if last_ts is not None and frame.timestamp - last_ts < self.min_interval:
+                if last_ts is not None and item.timestamp - last_ts < self.min_interval:
                     result.skipped += 1
                     continue
-                last_ts = frame.timestamp
-                for k, (_, stage) in enumerate(self.stages):
-                    t_start = perf()
-                    frame = stage(frame)
-                    row[k] = (perf() - t_start) / 1000.0
-                t_start = perf()
-                for out in self.outputs:
-                    out.send(frame)
-                t_end = perf()
-                row[n_stages] = (t_end - t_start) / 1000.0
+                last_ts = item.timestamp
+                row[:] = [0.0] * (n_stages + 1)
+                frame = item
+                for k, lane in enumerate(self.lanes):
+                    out_frame = self._run_lane(lane, item, row)
+                    if k == 0:
+                        frame = out_frame
+                t_end = time.perf_counter()
                 self.times.record(row)
-                latency_ms = (t_end / 1e9 - frame.capture_time) * 1000.0
+                latency_ms = (t_end - frame.capture_time) * 1000.0
                 if self.keep_latencies:
                     result.latencies_ms.append(latency_ms)
                 result.frames += 1
@@ -176,20 +186,38 @@ class Pipeline:
             self.finish()
         return result
 
-    def _quiet(self, stages: Sequence[tuple[str, Stage]]) -> None:
+    @staticmethod
+    def _run_lane(lane: Lane, frame: Frame, row: list[float]) -> Frame:
+        """One performer's stages and outputs; adds each stage's microseconds to `row`."""
+        perf = time.perf_counter_ns
+        stages = lane.stages
+        for k, (_, stage) in enumerate(stages):
+            t_start = perf()
+            frame = stage(frame)
+            row[k] += (perf() - t_start) / 1000.0
+        t_start = perf()
+        for out in lane.outputs:
+            out.send(frame)
+        row[len(stages)] += (perf() - t_start) / 1000.0
+        return frame
+
+    def _quiet(self) -> None:
         """A no-face frame while the source delivers nothing (tracker skipped)."""
         assert self.last is not None
         now = time.perf_counter()
-        frame = Frame(
+        quiet = Frame(
             timestamp=self.last.timestamp + max(0.0, now - self.last.capture_time),
             index=self.last.index,
             face_present=False,
             capture_time=self.last.capture_time,
         )
-        for _, stage in stages:
-            frame = stage(frame)
-        for out in self.outputs:
-            out.send(frame)
+        for lane in self.lanes:
+            frame = quiet
+            for name, stage in lane.stages:
+                if name != "tracker":
+                    frame = stage(frame)
+            for out in lane.outputs:
+                out.send(frame)
         self.status.update(
             0, 0.0, False, self.outputs, note=getattr(self.source, "state", "no frames")
         )

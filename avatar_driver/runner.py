@@ -13,8 +13,8 @@ from typing import Any
 
 from .dynamics import Dynamics, make_dynamics
 from .errors import ConfigError
-from .outputs import OutputBase, OutputOptions, create_output
-from .pipeline import Pipeline, Stage
+from .outputs import OutputOptions, create_output
+from .pipeline import Lane, Pipeline, Stage
 from .solver import PassThroughSolver
 from .sources import open_source
 from .status import StatusLine
@@ -41,6 +41,8 @@ class RunOptions:
     #: Calibration profile (TOML) for the solver; auto_calibrate adapts while running.
     calibration: str | None = None
     auto_calibrate: bool = False
+    #: Performers on one camera (1-4); outputs spelled ``N@KIND[:TARGET]`` go to performer N.
+    faces: int = 1
     #: Output-specific settings from the command line (OutputOptions.extra).
     output_extra: dict[str, Any] = field(default_factory=dict)
 
@@ -51,38 +53,65 @@ def open_pipeline(opts: RunOptions, *, status: StatusLine | None = None) -> Iter
     with contextlib.ExitStack() as stack:
         source = open_source(opts.source)
         stack.callback(source.close)
-        stages: list[tuple[str, Stage]] = []
+        if opts.faces > 1 and not source.needs_tracker:
+            raise ConfigError(f"--faces {opts.faces} needs a camera, video or image source")
+        trackers: list[Stage] = []
         if source.needs_tracker:
+            from .tracking.faces import MultiFaceTracker
             from .tracking.landmarker import FaceTracker
 
             model = resolve_model(opts.model)
-            tracker = FaceTracker(model.path, mode="image" if source.still else "video")
+            tracker = FaceTracker(
+                model.path, mode="image" if source.still else "video", num_faces=opts.faces
+            )
             stack.callback(tracker.close)
-            low_power = source.live if opts.low_power is None else opts.low_power
-            stages.append(("tracker", IdleGate(tracker) if low_power else tracker))
-        solver = _solver(opts, tracked=source.needs_tracker)
-        stages.append(("solver", solver))
-        dynamics = _dynamics(opts)
-        if hasattr(dynamics, "set_neutral") and hasattr(solver, "neutral_weights"):
-            dynamics.set_neutral(solver.neutral_weights())
-        stages.append(("dynamics", dynamics))
+            if opts.faces > 1:
+                multi = MultiFaceTracker(tracker, opts.faces)
+                trackers = [multi.slot(k) for k in range(opts.faces)]
+            else:
+                low_power = source.live if opts.low_power is None else opts.low_power
+                trackers = [IdleGate(tracker) if low_power else tracker]
         out_opts = OutputOptions(
             mapping=opts.mapping, fps=source.fps, extra=dict(opts.output_extra)
         )
-        outputs: list[OutputBase] = []
+        lanes: list[Lane] = []
+        for k in range(opts.faces):
+            stages: list[tuple[str, Stage]] = []
+            if trackers:
+                stages.append(("tracker", trackers[k]))
+            solver = _solver(opts, tracked=source.needs_tracker)
+            stages.append(("solver", solver))
+            dynamics = _dynamics(opts)
+            if hasattr(dynamics, "set_neutral") and hasattr(solver, "neutral_weights"):
+                dynamics.set_neutral(solver.neutral_weights())
+            stages.append(("dynamics", dynamics))
+            lanes.append(Lane(stages, []))
         for spec in opts.outputs:
-            out = create_output(spec, out_opts)
+            performer, kind_spec = _performer(spec, opts.faces)
+            out = create_output(kind_spec, out_opts)
             stack.callback(out.close)  # close() is idempotent; the pipeline closes first
-            outputs.append(out)
+            lanes[performer].outputs.append(out)
         yield Pipeline(
             source=source,
-            stages=stages,
-            outputs=outputs,
+            stages=lanes[0].stages,
+            outputs=lanes[0].outputs,
+            more_lanes=lanes[1:],
             fast=opts.fast,
             max_frames=opts.max_frames,
             status=status,
             max_fps=opts.max_fps,
         )
+
+
+def _performer(spec: str, faces: int) -> tuple[int, str]:
+    """(performer index from 0, output spec) from ``[N@]KIND[:TARGET]``."""
+    head, sep, rest = spec.partition("@")
+    if not sep or not head.isdigit():
+        return 0, spec
+    n = int(head)
+    if not 1 <= n <= faces:
+        raise ConfigError(f"output {spec!r} names performer {n}, but --faces is {faces}")
+    return n - 1, rest
 
 
 def _solver(opts: RunOptions, *, tracked: bool) -> Stage:

@@ -71,19 +71,22 @@ class FaceTracker:
         image = self._mp.Image(
             image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame.image)
         )
+        if not self._warm:  # the first inference prints graph set-up notes too
+            self._warm = True
+            with _native_stderr_silenced():
+                return self._run(image, frame.timestamp)
+        return self._run(image, frame.timestamp)
+
+    def _run(self, image: Any, timestamp: float) -> Any:
         if self.mode == "image":
             return self._landmarker.detect(image)
-        ms = round(frame.timestamp * 1000.0)
+        ms = round(timestamp * 1000.0)
         if ms <= self._last_ms:
             ms = self._last_ms + _MIN_TS_STEP_MS
         self._last_ms = ms
         return self._landmarker.detect_for_video(image, ms)
 
     def __call__(self, frame: Frame) -> Frame:
-        if not self._warm:  # the first inference prints graph set-up notes too
-            self._warm = True
-            with _native_stderr_silenced():
-                return to_frame(frame, self.detect(frame))
         return to_frame(frame, self.detect(frame))
 
     def close(self) -> None:

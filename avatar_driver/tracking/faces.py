@@ -1,0 +1,98 @@
+"""Several performers on one camera: one detection per frame, one stable slot per person.
+
+MediaPipe lists faces in no fixed order, so each face is matched to the slot whose last
+known position (landmark centre) is nearest; faces that match no slot take free slots
+from the image's left to right. A slot remembers its person for a few seconds after
+they leave, so someone stepping out and back keeps their outputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..frame import Frame
+from ..shapes import N_SHAPES
+from .landmarker import FaceTracker, to_frame
+
+__all__ = ["MultiFaceTracker"]
+
+#: A face this far (normalised image units) from a slot's last position is someone else.
+MATCH_DISTANCE = 0.25
+#: How long a slot keeps its person's position after losing them (source seconds).
+MEMORY_S = 5.0
+
+
+class MultiFaceTracker:
+    """`slot(k)` is the tracker stage for performer k; all slots share each detection."""
+
+    def __init__(self, tracker: FaceTracker, faces: int) -> None:
+        self.tracker = tracker
+        self.faces = faces
+        self._centres: list[np.ndarray | None] = [None] * faces
+        self._seen: list[float] = [-np.inf] * faces
+        self._input: Frame | None = None
+        self._output: list[Frame] = []
+
+    def slot(self, k: int) -> Callable[[Frame], Frame]:
+        def stage(frame: Frame) -> Frame:
+            return self.frames_for(frame)[k]
+
+        stage.__name__ = f"face{k + 1}"
+        return stage
+
+    def frames_for(self, frame: Frame) -> list[Frame]:
+        """One frame per slot for this source frame (detected once, however many ask)."""
+        if frame is not self._input:
+            self._input = frame
+            self._output = self._split(frame, self.tracker.detect(frame))
+        return self._output
+
+    def _split(self, frame: Frame, result: Any) -> list[Frame]:
+        t = frame.timestamp
+        found = result.face_landmarks or []
+        centres = [
+            np.array([np.mean([p.x for p in lms]), np.mean([p.y for p in lms])]) for lms in found
+        ]
+        owner: list[int | None] = [None] * self.faces  # slot -> face index
+        free = set(range(len(found)))
+        recent = sorted(
+            (k for k in range(self.faces) if t - self._seen[k] <= MEMORY_S),
+            key=lambda k: -self._seen[k],
+        )
+        for k in recent:
+            c = self._centres[k]
+            if c is None or not free:
+                continue
+            best = min(free, key=lambda i: float(np.linalg.norm(centres[i] - c)))
+            if float(np.linalg.norm(centres[best] - c)) <= MATCH_DISTANCE:
+                owner[k] = best
+                free.discard(best)
+        newcomers = sorted(free, key=lambda i: float(centres[i][0]))
+        empty = sorted(
+            (k for k in range(self.faces) if owner[k] is None),
+            key=lambda k: (t - self._seen[k] <= MEMORY_S, k),  # forgotten slots first
+        )
+        for face, k in zip(newcomers, empty, strict=False):
+            owner[k] = face
+        frames = []
+        for k in range(self.faces):
+            i = owner[k]
+            if i is None:
+                frames.append(
+                    dataclasses.replace(
+                        frame,
+                        weights=np.zeros(N_SHAPES, dtype=np.float32),
+                        face_present=False,
+                        confidence=0.0,
+                        landmarks=None,
+                    )
+                )
+                continue
+            self._centres[k] = centres[i]
+            self._seen[k] = t
+            frames.append(to_frame(frame, result, face=i))
+        return frames
