@@ -270,3 +270,33 @@ def test_camera_unplugged_eases_to_neutral_and_resumes(model: Path, media: Path)
     away = ts[gap]
     assert away.max() - away.min() > 0.8
     assert w[gap][-1].max() <= 0.05
+
+
+@pytest.mark.parametrize(
+    ("flag", "name", "needle"),
+    [
+        ("--mapping", "huge.toml", "at most"),
+        ("--config", "huge-config.toml", "the limit is"),
+        ("--calibration", "huge-profile.toml", "limit"),
+    ],
+)
+def test_oversized_files_are_refused_by_name(
+    tmp_path: Path, flag: str, name: str, needle: str
+) -> None:
+    """Files the tool reads are size-limited: a 2 MB file is refused, naming the file."""
+    big = tmp_path / name
+    big.write_text("# padding\n" * 210_000)
+    proc = run_cli(["run", "--source", "demo", "--max-frames", "1", "--quiet", flag, str(big)])
+    assert proc.returncode == 2, proc.stderr
+    assert name in proc.stderr and needle in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_oversized_take_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from avatar_driver.errors import SourceError
+    from avatar_driver.sources import replay
+
+    take = tmp_path / "take.csv"
+    take.write_text("Timecode,BlendShapeCount\n" + "x" * 5000)
+    monkeypatch.setattr(replay, "MAX_TAKE_BYTES", 4096)
+    with pytest.raises(SourceError, match=r"take\.csv is larger than"):
+        replay.ReplaySource(take)
