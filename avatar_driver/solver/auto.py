@@ -13,8 +13,11 @@ Fast for the first `WARMUP_S` seconds when starting without a profile, slow afte
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
+from ._scalar import CLIP
 from .measures import DEFAULT_NEUTRAL
 from .remap import MIN_SPAN, Remap
 
@@ -32,27 +35,41 @@ MIN_RANGE = 0.3
 _SCALE = np.maximum(np.abs(DEFAULT_NEUTRAL), 0.1)
 
 
+#: Quantile each row of the tracker state follows: the median, then the range's top.
+_QUANTILES = np.array([[0.5], [0.98]])
+
+
 class AutoCalibrator:
     """Updates `remap` and `geometry` (both changed in place) from raw frames."""
 
     def __init__(self, remap: Remap, geometry: np.ndarray, *, warm_up: bool) -> None:
         self.remap = remap
         self.geometry = geometry
-        self._median = np.maximum(remap.neutral - MARGIN, 0.0)
-        self._high = remap.full.copy()
+        # Both quantile trackers in one (2, 52) array, so each step is one pass of ufuncs.
+        self._quantiles = np.stack([np.maximum(remap.neutral - MARGIN, 0.0), remap.full])
+        self._median, self._high = self._quantiles
         self._elapsed = 0.0 if warm_up else WARMUP_S
-        self._neutral = np.empty_like(self._median)
-        self._full = np.empty_like(self._high)
 
-    def update(self, weights: np.ndarray, measures: np.ndarray, dt: float) -> None:
-        """One frame: raw weights (52,), measures (M,), frame duration in seconds."""
+    def update(self, weights: np.ndarray, measures: Sequence[float], dt: float) -> None:
+        """One frame: raw weights (52,), measures (M,), frame duration in seconds.
+
+        float64 weights are faster here (comparing float32 with float64 costs a cast).
+        """
         rate = FAST_RATE if self._elapsed < WARMUP_S else SLOW_RATE
         self._elapsed += dt
         step = rate * dt
-        self._median += step * (0.5 - (weights < self._median))
-        self._high += step * (0.98 - (weights < self._high))
-        np.clip(self._median, 0.0, 1.0, out=self._median)
-        np.clip(self._median + MARGIN, 0.0, 1.0 - MIN_SPAN, out=self._neutral)
-        np.clip(self._high, self._neutral + MIN_RANGE, 1.0, out=self._full)
-        self.remap.update(self._neutral, self._full)
-        self.geometry += (step * _SCALE) * (0.5 - (measures < self.geometry))
+        move = np.subtract(_QUANTILES, np.less(weights, self._quantiles))
+        move *= step
+        self._quantiles += move
+        CLIP(self._median, 0.0, 1.0, out=self._median)
+        # Written straight into the remap: full >= neutral + MIN_RANGE, or 1 with neutral
+        # <= 1 - MIN_SPAN, so `Remap.update`'s widening would change nothing.
+        neutral, full = self.remap.neutral, self.remap.full
+        np.add(self._median, MARGIN, out=neutral)
+        CLIP(neutral, 0.0, 1.0 - MIN_SPAN, out=neutral)
+        np.add(neutral, MIN_RANGE, out=full)
+        CLIP(self._high, full, 1.0, out=full)
+        self.remap.refresh()
+        move = np.subtract(0.5, np.less(measures, self.geometry))
+        move *= step * _SCALE
+        self.geometry += move

@@ -16,20 +16,30 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..shapes import ARKIT_NAMES, GROUPS, INDEX
+from ._scalar import CLIP, clip
 
 __all__ = ["DUCHENNE_FULL", "PAIR_LEFT", "PAIR_RIGHT", "gain_vector", "genuine_smile", "symmetrize"]
 
 #: Eye evidence (mean of cheekSquint and eyeSquint) that counts as a full Duchenne marker.
 DUCHENNE_FULL = 0.4
-_SMILE = np.array([INDEX["mouthSmileLeft"], INDEX["mouthSmileRight"]])
-_CHEEK = np.array([INDEX["cheekSquintLeft"], INDEX["cheekSquintRight"]])
-_SQUINT = np.array([INDEX["eyeSquintLeft"], INDEX["eyeSquintRight"]])
+_DUCHENNE = np.array(
+    [
+        INDEX[n]
+        for n in (
+            "mouthSmileLeft", "cheekSquintLeft", "eyeSquintLeft",
+            "mouthSmileRight", "cheekSquintRight", "eyeSquintRight",
+        )
+    ],
+    dtype=np.intp,
+)  # fmt: skip
 
 
 def genuine_smile(weights: np.ndarray) -> float:
-    """Duchenne smile 0..1 from calibrated weights."""
-    eyes = 0.5 * (weights[_CHEEK] + weights[_SQUINT]) / DUCHENNE_FULL
-    return float((weights[_SMILE] * np.clip(eyes, 0.0, 1.0)).mean())
+    """Duchenne smile 0..1 from calibrated weights (one gather; floats after that)."""
+    smile_l, cheek_l, squint_l, smile_r, cheek_r, squint_r = weights[_DUCHENNE].tolist()
+    left = smile_l * clip(0.5 * (cheek_l + squint_l) / DUCHENNE_FULL, 0.0, 1.0)
+    right = smile_r * clip(0.5 * (cheek_r + squint_r) / DUCHENNE_FULL, 0.0, 1.0)
+    return (left + right) / 2
 
 
 def gain_vector(gain: Mapping[str, float]) -> np.ndarray | None:
@@ -60,8 +70,11 @@ def symmetrize(weights: np.ndarray, dead: float) -> None:
     treated as that bias, larger ones (a smirk, a raised brow) survive, reduced by `dead`.
     """
     left, right = weights[PAIR_LEFT], weights[PAIR_RIGHT]
-    mean = 0.5 * (left + right)
-    diff = left - right
-    half = 0.5 * np.sign(diff) * np.maximum(np.abs(diff) - dead, 0.0)
-    weights[PAIR_LEFT] = mean + half
-    weights[PAIR_RIGHT] = mean - half
+    mean = np.add(left, right)
+    mean *= 0.5
+    half = np.subtract(left, right)
+    # diff - clip(diff, -dead, dead) is sign(diff) * max(|diff| - dead, 0), in 2 calls not 4.
+    np.subtract(half, CLIP(half, -dead, dead, out=left), out=half)
+    half *= 0.5
+    weights[PAIR_LEFT] = np.add(mean, half, out=left)
+    weights[PAIR_RIGHT] = np.subtract(mean, half, out=right)

@@ -12,14 +12,19 @@ raise, and gaze from the irises.
   vergence is dropped for stability), converted to an eye rotation with the eyeball radius
   as a fraction of the eye's width. Closed eyes fade gaze to the centre.
 
-All functions take and return small float64 arrays, pairs ordered (Left, Right).
+closure, blink, wide and lid_raise take floats (one eye, the solver's hot path) or arrays
+(pairs ordered (Left, Right)); gaze and gaze_shapes take arrays, gaze_angle and look_weights
+floats. Floats, because a numpy call on a 2-element array costs about 1 us (`_scalar`).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..shapes import INDEX
+from ._scalar import F, clip
 
 __all__ = [
     "CLOSED_GAP",
@@ -31,8 +36,10 @@ __all__ = [
     "blink",
     "closure",
     "gaze",
+    "gaze_angle",
     "gaze_shapes",
     "lid_raise",
+    "look_weights",
     "wide",
 ]
 
@@ -63,30 +70,34 @@ _LOOK = np.array(
 )  # fmt: skip
 #: The eight eyeLook* indices `gaze_shapes` fills, in its output order.
 LOOK_INDEX = _LOOK
-_LOOK_SIGN = np.array([1.0, 1.0, -1.0, -1.0, 1.0, 1.0, -1.0, -1.0])
-_LOOK_AXIS = np.array([0, 0, 0, 0, 1, 1, 1, 1])
 
 
-def closure(upper: np.ndarray, lower: np.ndarray, upper0: np.ndarray) -> np.ndarray:
+def closure(upper: F, lower: F, upper0: F) -> F:
     """0 (lid at its neutral height) .. 1 (lids meet), per eye."""
-    travel = np.maximum(upper0 + lower - CLOSED_GAP, 1e-3)
-    return np.clip((upper0 - upper) / travel, 0.0, 1.0)
+    travel = clip(upper0 + lower - CLOSED_GAP, 1e-3, math.inf)
+    return clip((upper0 - upper) / travel, 0.0, 1.0)
 
 
-def blink(geometric: np.ndarray, model: np.ndarray) -> np.ndarray:
+def blink(geometric: F, model: F) -> F:
     """Fuse lid closure with the model's blink; the landmarks weigh more as they close."""
     w = 0.5 + 0.5 * geometric
-    return np.clip(w * geometric + (1.0 - w) * model, 0.0, 1.0)
+    return clip(w * geometric + (1.0 - w) * model, 0.0, 1.0)
 
 
-def wide(upper: np.ndarray, upper0: np.ndarray) -> np.ndarray:
+def wide(upper: F, upper0: F) -> F:
     """eyeWide from the upper lid rising above its neutral height, per eye."""
-    return np.clip((upper / upper0 - 1.0 - WIDE_DEAD) / WIDE_SPAN, 0.0, 1.0)
+    return clip((upper / upper0 - 1.0 - WIDE_DEAD) / WIDE_SPAN, 0.0, 1.0)
 
 
-def lid_raise(lower: np.ndarray, lower0: np.ndarray) -> np.ndarray:
+def lid_raise(lower: F, lower0: F) -> F:
     """The lower lid pushed up (cheek raise, AU6), 0..1 per eye."""
-    return np.clip((1.0 - lower / lower0 - LID_RAISE_DEAD) / LID_RAISE_SPAN, 0.0, 1.0)
+    return clip((1.0 - lower / lower0 - LID_RAISE_DEAD) / LID_RAISE_SPAN, 0.0, 1.0)
+
+
+def gaze_angle(offset_left: float, offset_right: float, openness: float) -> float:
+    """One gaze angle (degrees) from both eyes' iris offsets from neutral on one axis."""
+    d = (offset_left + offset_right) / 2
+    return math.degrees(math.asin(clip(d * EYE_WIDTH_PER_RADIUS, -1.0, 1.0))) * openness
 
 
 def gaze(iris: np.ndarray, iris0: np.ndarray, openness: float) -> np.ndarray:
@@ -94,11 +105,18 @@ def gaze(iris: np.ndarray, iris0: np.ndarray, openness: float) -> np.ndarray:
 
     yaw > 0 looks toward the performer's left, pitch > 0 looks up (tracking.pose signs).
     """
-    d = (iris - iris0).reshape(2, 2).mean(axis=1)  # rows: x (L, R), y (L, R)
-    angles = np.degrees(np.arcsin(np.clip(d * EYE_WIDTH_PER_RADIUS, -1.0, 1.0)))
-    return angles * openness
+    xl, xr, yl, yr = (iris - iris0).tolist()  # x (L, R), y (L, R)
+    return np.array([gaze_angle(xl, xr, openness), gaze_angle(yl, yr, openness)])
+
+
+def look_weights(yaw: float, pitch: float) -> list[float]:
+    """The eight eyeLook* weights (order of `LOOK_INDEX`) from yaw and pitch in degrees."""
+    left, right = clip(yaw / FULL_GAZE_DEG, 0.0, 1.0), clip(-yaw / FULL_GAZE_DEG, 0.0, 1.0)
+    up, down = clip(pitch / FULL_GAZE_DEG, 0.0, 1.0), clip(-pitch / FULL_GAZE_DEG, 0.0, 1.0)
+    return [left, left, right, right, up, up, down, down]
 
 
 def gaze_shapes(angles: np.ndarray) -> np.ndarray:
     """The eight eyeLook* weights (order of `LOOK_INDEX`) from (yaw, pitch) degrees."""
-    return np.clip(angles[_LOOK_AXIS] * _LOOK_SIGN / FULL_GAZE_DEG, 0.0, 1.0)
+    yaw, pitch = np.asarray(angles, dtype=np.float64).tolist()
+    return np.array(look_weights(yaw, pitch))

@@ -1,10 +1,10 @@
 """Raw geometric measures from the 478 face landmarks, one small vector per frame.
 
-Everything the solver reads from the landmarks is computed here: one gather, one small
-matrix product that forms every difference vector, and a few array operations. Each measure
-is a ratio of distances within the face (scale-free) and is defined the same way for both
-sides, so flipping the image and swapping Left/Right gives the same numbers, up to the
-landmark model's own asymmetry.
+Everything the solver reads from the landmarks is computed here: one `take` of the 48
+coordinates, then float arithmetic (numpy calls on arrays of two cost far more: `_scalar`).
+Each measure is a ratio of distances within the face (scale-free) and is defined the same
+way for both sides, so flipping the image and swapping Left/Right gives the same numbers,
+up to the landmark model's own asymmetry.
 
 Conventions: each eye's axis runs from its corner on the performer's right to its corner
 on the performer's left; "up" is that axis turned a quarter toward the forehead. MediaPipe
@@ -14,9 +14,13 @@ labels landmarks anatomically, so this also holds in mirrored images. Pairs are 
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
-__all__ = ["DEFAULT_NEUTRAL", "MEASURE_NAMES", "N_MEASURES", "M", "measure"]
+__all__ = ["DEFAULT_NEUTRAL", "MEASURE_NAMES", "N_MEASURES", "M", "measure", "measure_values"]
 
 #: Names of the measure vector's entries (also the keys of a profile's [geometry] table).
 MEASURE_NAMES: tuple[str, ...] = (
@@ -38,52 +42,17 @@ DEFAULT_NEUTRAL = np.array(
     [0.23, 0.23, 0.12, 0.12, 0.0, 0.0, 0.09, 0.09, 0.89, 0.49, 1.13, 1.13], dtype=np.float64
 )
 
-# Landmark indices (MediaPipe face mesh with irises).
-_POINTS = np.array(
-    [
-        362, 33,  # 0-1 eye corner on the performer's right side (L eye, R eye)
-        263, 133,  # 2-3 eye corner on the performer's left side
-        385, 158, 386, 159, 387, 160,  # 4-9 upper lid (L, R interleaved)
-        380, 153, 374, 145, 373, 144,  # 10-15 lower lid
-        473, 468,  # 16-17 iris centres
-        425, 205,  # 18-19 mid-cheek contour
-        291, 61,  # 20-21 mouth corners
-        278, 48,  # 22-23 nose wings
-    ],
-    dtype=np.intp,
-)  # fmt: skip
-
-
-def _difference_matrix() -> np.ndarray:
-    """Rows combine the gathered points into the difference vectors `measure` needs."""
-    rows: list[np.ndarray] = []
-
-    def row(terms: dict[int, float]) -> None:
-        r = np.zeros(len(_POINTS))
-        for k, v in terms.items():
-            r[k] += v
-        rows.append(r)
-
-    for e in (0, 1):  # 0-1: eye axis (b - a)
-        row({2 + e: 1.0, e: -1.0})
-    for start in (4, 10):  # 2-3 upper lid - mid, 4-5 lower lid - mid (3-point means)
-        for e in (0, 1):
-            row(
-                {start + e: 1 / 3, start + 2 + e: 1 / 3, start + 4 + e: 1 / 3, e: -0.5, 2 + e: -0.5}
-            )
-    for e in (0, 1):  # 6-7: iris - mid
-        row({16 + e: 1.0, e: -0.5, 2 + e: -0.5})
-    row({18: 1.0, 19: -1.0})  # 8: cheek width
-    row({2: 1.0, 1: -1.0})  # 9: outer corners (L outer 263, R outer 33)
-    row({20: 1.0, 21: -1.0})  # 10: mouth width
-    row({22: 1.0, 0: -1.0})  # 11: left nose wing - left inner corner (362)
-    row({23: 1.0, 3: -1.0})  # 12: right nose wing - right inner corner (133)
-    row({0: 1.0, 3: -1.0})  # 13: inner corners
-    return np.array(rows)
-
-
-_D = _difference_matrix()
-_AX6 = np.array([0, 1, 0, 1, 0, 1])  # eye of each row 2..7
+# Landmark indices (MediaPipe face mesh with irises), gathered in this order.
+_EYE_POINTS = (
+    # corner on the performer's right, corner on their left, upper lid (3), lower lid (3),
+    # iris centre
+    (362, 263, 385, 386, 387, 380, 374, 373, 473),  # Left eye
+    (33, 133, 158, 159, 160, 153, 145, 144, 468),  # Right eye
+)
+_FACE_POINTS = (425, 205, 291, 61, 278, 48)  # mid-cheeks, mouth corners, nose wings (L, R)
+_POINTS = np.array(_EYE_POINTS[0] + _EYE_POINTS[1] + _FACE_POINTS, dtype=np.intp)
+# x and y of each point in a flattened (478, 3) array: one `take` gathers all 48 numbers.
+_FLAT = (3 * _POINTS[:, None] + np.arange(2)).ravel()
 
 
 def measure(landmarks: np.ndarray, aspect: float = 1.0) -> np.ndarray:
@@ -92,19 +61,60 @@ def measure(landmarks: np.ndarray, aspect: float = 1.0) -> np.ndarray:
     `aspect` is image width / height: MediaPipe normalises x by the width and y by the
     height, so y is divided by it to measure both in one unit.
     """
-    d = _D @ landmarks[_POINTS, :2]
-    d[:, 1] /= aspect
-    length = np.sqrt(np.einsum("ij,ij->i", d, d))
-    w = length[_AX6]
-    ax = d[_AX6] / w[:, None]
-    v = d[2:8]
-    along = (v[:, 0] * ax[:, 0] + v[:, 1] * ax[:, 1]) / w
-    up = (v[:, 0] * ax[:, 1] - v[:, 1] * ax[:, 0]) / w  # image y grows downward
-    out = np.empty(N_MEASURES)
-    out[0:2] = up[0:2]
-    out[2:4] = -up[2:4]
-    out[4:6] = along[4:6]
-    out[6:8] = up[4:6]
-    out[8:10] = length[[8, 10]] / length[9]
-    out[10:12] = length[11:13] / length[13]
-    return out
+    return np.array(measure_values(landmarks, aspect))
+
+
+def measure_values(landmarks: np.ndarray, aspect: float = 1.0) -> list[float]:
+    """`measure` as a list of floats: the solver's per-frame path (one numpy call)."""
+    if landmarks.ndim == 2 and landmarks.shape[1] == 3:
+        p = landmarks.take(_FLAT).tolist()
+    else:
+        p = landmarks[_POINTS, :2].ravel().tolist()
+    try:
+        return _measures(p, aspect, math.sqrt)
+    except ZeroDivisionError:  # coincident landmarks: numpy's inf/nan (and warning) instead
+        p64 = [np.float64(v) for v in p]
+        return [float(v) for v in _measures(p64, np.float64(aspect), np.sqrt)]
+
+
+def _measures(p: list[Any], aspect: Any, sqrt: Callable[[Any], Any]) -> list[Any]:
+    """The measures from the gathered coordinates (x, y interleaved, `_POINTS` order).
+
+    Floats, or numpy scalars (which give inf/nan where floats raise ZeroDivisionError).
+    """
+
+    def length(x: Any, y: Any) -> Any:
+        return sqrt(x * x + y * y)
+
+    def eye(p: list[Any]) -> tuple[Any, Any, Any, Any]:
+        """(upper lid, lower lid, iris x, iris y) of one eye from its 9 points."""
+        ax, ay, bx, by, u1x, u1y, u2x, u2y, u3x, u3y, l1x, l1y, l2x, l2y, l3x, l3y, ix, iy = p
+        dx, dy = bx - ax, (by - ay) / aspect  # the axis, y in x's unit
+        width = length(dx, dy)
+        ex, ey = dx / width, dy / width
+        # Offsets from the corner midpoint; lids as the mean of their 3 points.
+        mx, my = (ax + bx) / 2, (ay + by) / 2
+        ux, uy = (u1x + u2x + u3x) / 3 - mx, ((u1y + u2y + u3y) / 3 - my) / aspect
+        lx, ly = (l1x + l2x + l3x) / 3 - mx, ((l1y + l2y + l3y) / 3 - my) / aspect
+        ix, iy = ix - mx, (iy - my) / aspect
+        return (
+            (ux * ey - uy * ex) / width,  # "up" (image y grows downward)
+            -(lx * ey - ly * ex) / width,
+            (ix * ex + iy * ey) / width,  # along the axis
+            (ix * ey - iy * ex) / width,
+        )
+
+    upper_l, lower_l, x_l, y_l = eye(p[0:18])
+    upper_r, lower_r, x_r, y_r = eye(p[18:36])
+    a_lx, a_ly, b_lx, b_ly = p[0:4]  # left eye corners (362, 263)
+    a_rx, a_ry, b_rx, b_ry = p[18:22]  # right eye corners (33, 133)
+    ck_lx, ck_ly, ck_rx, ck_ry, m_lx, m_ly, m_rx, m_ry, n_lx, n_ly, n_rx, n_ry = p[36:48]
+    outer = length(b_lx - a_rx, (b_ly - a_ry) / aspect)  # 263 - 33
+    inner = length(a_lx - b_rx, (a_ly - b_ry) / aspect)  # 362 - 133
+    return [
+        upper_l, upper_r, lower_l, lower_r, x_l, x_r, y_l, y_r,
+        length(ck_lx - ck_rx, (ck_ly - ck_ry) / aspect) / outer,
+        length(m_lx - m_rx, (m_ly - m_ry) / aspect) / outer,
+        length(n_lx - a_lx, (n_ly - a_ly) / aspect) / inner,  # nose wing - 362
+        length(n_rx - b_rx, (n_ry - b_ry) / aspect) / inner,  # nose wing - 133
+    ]  # fmt: skip

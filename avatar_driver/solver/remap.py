@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._scalar import CLIP
+
 __all__ = ["MIN_SPAN", "Remap"]
 
 #: Smallest allowed `full - neutral`: a narrower range would amplify tracker noise.
@@ -37,11 +39,16 @@ class Remap:
     def __call__(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Remapped copy of `x` (or written into `out`), clipped to 0..1."""
         y = np.subtract(x, self.neutral, out=out)
-        y *= self._scale
-        return np.clip(y, 0.0, 1.0, out=y)
+        np.multiply(y, self._scale, out=y)
+        return CLIP(y, 0.0, 1.0, out=y)
 
     def update(self, neutral: np.ndarray, full: np.ndarray) -> None:
         """Replace the ranges in place (auto-calibration); spans below MIN_SPAN widen."""
         self.neutral[:] = neutral
         np.maximum(full, self.neutral + MIN_SPAN, out=self.full)
-        np.divide(1.0, self.full - self.neutral, out=self._scale)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute after `neutral` and `full` were written in place (spans >= MIN_SPAN)."""
+        np.subtract(self.full, self.neutral, out=self._scale)
+        np.divide(1.0, self._scale, out=self._scale)
