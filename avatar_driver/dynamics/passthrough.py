@@ -30,6 +30,11 @@ class PassThrough:
         """No stable estimate: zeros."""
         return self._zeros
 
+    @property
+    def activity(self) -> None:
+        """No fast path, so no micro-expression evidence."""
+        return None
+
     def step(self, x: np.ndarray, t: float) -> np.ndarray:
         """The input, copied."""
         return np.array(x, dtype=np.float64)

@@ -1,19 +1,27 @@
 """`FilterDynamics`: any array `Filter` plus the face-loss policy, as a pipeline stage.
 
-Hot path per frame: one concatenate of weights and pose into float64, the filter's step,
-a clip of the weights to 0..1, the microExpression extra, and new float32 arrays for the
-returned frame; the input frame and its arrays are never written.
+Hot path rule: on top of the filter's step the stage makes a handful of numpy calls
+(~0.5-1 us each): copy weights and pose into one preallocated float64 vector, one float32
+cast of the filtered vector (weights and pose are views of it), one clip of the weights to
+0..1, a max over the filter's `activity` for the microExpression extra (skipped when all
+zero), a copy of the extras, and a new `Frame` built without `dataclasses.replace` (~3 us
+alone). No call that releases the GIL for a few elements (argmax): the pipeline has other
+threads, and getting the GIL back costs more than the whole stage. The input frame and
+its arrays are never written; the returned arrays are new every frame and nothing writes
+them afterwards.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import operator
 
 import numpy as np
 
 from ..frame import Frame
 from ..shapes import EXTRA_NAMES, N_SHAPES
 from .base import Filter
+from .base import count_nonzero as _count_nonzero
 from .base import ufunc_clip as _clip
 from .face_loss import FaceLoss
 from .groups import CHANNEL_GROUP, N_CHANNELS
@@ -26,6 +34,33 @@ _MICRO = EXTRA_NAMES.index("microExpression")
 MICRO_GROUPS = ("brows", "cheeks_nose", "mouth")
 #: Deviation from the stable path (weight units) that reads as a full micro-expression.
 MICRO_FULL = 0.25
+_PER_FULL = 1.0 / MICRO_FULL
+
+
+def _micro_channels() -> slice:
+    """The micro-expression channels as one slice: a view is free, a gather is a call."""
+    idx = [k for k, g in enumerate(CHANNEL_GROUP) if g in MICRO_GROUPS]
+    if idx != list(range(idx[0], idx[-1] + 1)):  # shapes.py order is the contract
+        raise RuntimeError(f"micro-expression channels are not contiguous: {idx}")
+    return slice(idx[0], idx[-1] + 1)
+
+
+_MICRO_CHANNELS = _micro_channels()
+# Not argmax: it releases the GIL even for a few elements; with a busy thread alongside,
+# getting it back took ~40 us here.
+_max = np.maximum.reduce
+
+# `_replace` copies every Frame field, whatever fields Frame gains later (as the solver's).
+_FIELDS = tuple(f.name for f in dataclasses.fields(Frame))
+_field_values = operator.attrgetter(*_FIELDS)
+_W, _P, _E = (_FIELDS.index(n) for n in ("weights", "pose", "extras"))
+
+
+def _replace(frame: Frame, weights: np.ndarray, pose: np.ndarray, extras: np.ndarray) -> Frame:
+    """`dataclasses.replace(frame, weights=..., pose=..., extras=...)` in a third of the time."""
+    values = list(_field_values(frame))
+    values[_W], values[_P], values[_E] = weights, pose, extras
+    return Frame(*values)
 
 
 class FilterDynamics:
@@ -34,10 +69,11 @@ class FilterDynamics:
     def __init__(self, filt: Filter, face_loss: FaceLoss) -> None:
         self._filter = filt
         self._loss = face_loss
-        w = np.array([g in MICRO_GROUPS for g in CHANNEL_GROUP], dtype=np.float64)
-        self._micro_w = w / MICRO_FULL
         self._x = np.zeros(N_CHANNELS)
-        self._tmp = np.zeros(N_CHANNELS)
+        self._x_weights, self._x_pose = self._x[:N_SHAPES], self._x[N_SHAPES:]
+        activity = filt.activity
+        # |d| * m of the expression channels; max(...) / MICRO_FULL is the extra
+        self._micro = None if activity is None else activity[_MICRO_CHANNELS]
         self._zeros = np.zeros(N_SHAPES, np.float32)
         self._ones = np.ones(N_SHAPES, np.float32)
 
@@ -58,25 +94,24 @@ class FilterDynamics:
     def __call__(self, frame: Frame) -> Frame:
         """A new frame with filtered weights and pose; the input is not modified."""
         t = float(frame.timestamp)
+        loss = self._loss
         micro = 0.0
         if frame.face_present:
-            if self._loss.needs_restart(t):
+            if loss.needs_restart(t):
                 self._filter.reset()
-            x = self._x
-            x[:N_SHAPES] = frame.weights
-            x[N_SHAPES:] = frame.pose
-            y = self._loss.found(t, self._filter.step(x, t))
-            tmp = self._tmp
-            np.abs(self._filter.deviation, out=tmp)
-            tmp *= self._filter.movement
-            tmp *= self._micro_w
-            micro = min(float(tmp.max()), 1.0)
+            self._x_weights[...] = frame.weights
+            self._x_pose[...] = frame.pose
+            # the filter returns a fresh array; the face-loss policy may keep it as "shown"
+            y = loss.found(t, self._filter.step(self._x, t))
+            v = self._micro
+            if v is not None and _count_nonzero(v):  # all zero at rest: skip the reduction
+                # max(a) / full equals the max of a / full exactly (rounding is monotone)
+                micro = min(float(_max(v)) * _PER_FULL, 1.0)
         else:
-            y = self._loss.lost(t)
-        weights = y[:N_SHAPES].astype(np.float32)
-        _clip(weights, self._zeros, self._ones, out=weights)
-        extras = np.array(frame.extras, dtype=np.float32)
+            y = loss.lost(t)
+        out = y.astype(np.float32)  # new every frame: weights and pose are views of it
+        weights = out[:N_SHAPES]
+        _clip(weights, self._zeros, self._ones, weights)
+        extras = frame.extras.astype(np.float32)
         extras[_MICRO] = micro
-        return dataclasses.replace(
-            frame, weights=weights, pose=y[N_SHAPES:].astype(np.float32), extras=extras
-        )
+        return _replace(frame, weights, out[N_SHAPES:], extras)
