@@ -60,11 +60,13 @@ class Frame:
     image: np.ndarray | None = None
     landmarks: np.ndarray | None = None
 
-    def channels(self) -> np.ndarray:
+    def channels(self, out: np.ndarray | None = None) -> np.ndarray:
         """All mapping inputs as one float32 vector in `shapes.CHANNEL_NAMES` order.
 
         faceVisible always follows `face_present`, whatever the stages left in extras.
+        `out` (a float vector of that length) receives the values instead of a new array,
+        which saves the mapping a copy per frame; it is returned.
         """
-        out = np.concatenate((self.weights, self.pose, self.extras))
+        out = np.concatenate((self.weights, self.pose, self.extras), out=out)
         out[_FACE_VISIBLE] = self.face_present
         return out

@@ -1,9 +1,11 @@
 """Benchmark of the mapping and the vrchat send path with the Unified Expressions preset.
 
 Goals (issue 4): applying the preset (about 100 parameters, binary ones included) costs at
-most 30 us per frame; encoding and sending it at most 100 us per frame. Frames come from
-the demo performer so values change like a real face (send-on-change sees real traffic).
-Prints median and p95 of per-frame times; exits 1 if a median misses its goal. Run
+most 30 us per frame; encoding and sending it at most 100 us per frame. The aims (20 and
+60 us) leave room in the 300 us the product has after the tracker, where cold caches make
+every numpy call dearer than in this hot loop. Frames come from the demo performer so
+values change like a real face (send-on-change sees real traffic). Prints median and p95
+of per-frame times; exits 1 if a median misses its goal (not its aim). Run
 
     python benchmarks/mapping.py [--frames N]
 """
@@ -23,6 +25,8 @@ from avatar_driver.sources import open_source
 
 APPLY_GOAL_US = 30.0
 SEND_GOAL_US = 100.0
+APPLY_AIM_US = 20.0
+SEND_AIM_US = 60.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,15 +71,16 @@ def main(argv: list[str] | None = None) -> int:
     sink.close()
 
     print(f"vrchat-unified-v2: {len(mapping.entries)} parameters, {len(mapping)} on the wire")
-    rows = [("apply (mapping)", apply_us, APPLY_GOAL_US),
-            ("apply + encode + send", send_us, SEND_GOAL_US)]  # fmt: skip
+    rows = [("apply (mapping)", apply_us, APPLY_GOAL_US, APPLY_AIM_US),
+            ("apply + encode + send", send_us, SEND_GOAL_US, SEND_AIM_US)]  # fmt: skip
     ok = True
-    for name, us, goal in rows:
+    for name, us, goal, aim in rows:
         med, p95 = float(np.median(us)), float(np.percentile(us, 95))
         passed = med <= goal
         ok &= passed
         print(f"{name:<24} median {med:7.1f} us  p95 {p95:7.1f} us  goal {goal:.0f} us  "
-              f"{'ok' if passed else 'MISSED'}")  # fmt: skip
+              f"{'ok' if passed else 'MISSED'}  (aim {aim:.0f} us: "
+              f"{'ok' if med <= aim else 'missed'})")  # fmt: skip
     print(f"bytes sent per frame (send-on-change): {sent_bytes / len(frames):.0f}")
     return 0 if ok else 1
 

@@ -12,7 +12,9 @@ the mapping is sent as written, after a warning naming the file.
 
 Hot-path rules: `send` does one cheap clock read, at most one `os.stat` every 0.5 s for
 hot reload, the mapping's array operations, and the packer; mapping, avatar and packer
-changes are prepared elsewhere or rarely and swapped in whole.
+changes are prepared elsewhere or rarely and swapped in whole. The frame's channels are
+written straight into the mapping's work vector (`CompiledMapping.apply_frame`), and an
+empty change set costs the packer nothing, so no extra pass over the mask is made here.
 """
 
 from __future__ import annotations
@@ -192,15 +194,13 @@ class VRChatOutput(OutputBase):
 
     def values(self, frame: Frame) -> np.ndarray:
         """Wire values for a frame (channels() sets faceVisible from the face flag)."""
-        return self._wire.apply(frame.channels(), self._state)
+        return self._wire.apply_frame(frame, self._state)
 
     def encode(self, frame: Frame, now: float | None = None) -> list[bytes]:
         """The datagrams for one frame: changed values only, all on a refresh."""
         values = self.values(frame)
         include = self._state.select(values, self._clock() if now is None else now)
-        if include is not None and not include.any():
-            return []
-        return self._packer.pack(values, include)
+        return self._packer.pack(values, include)  # [] when nothing changed
 
     def send(self, frame: Frame) -> None:
         now = self._clock()
