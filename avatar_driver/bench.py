@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
+import subprocess
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -23,34 +22,43 @@ from .runner import RunOptions, open_pipeline
 __all__ = ["bench", "run_bench"]
 
 
+_SINK = r"""
+import socket, sys
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.bind(("127.0.0.1", 0))
+print(sock.getsockname()[1], flush=True)
+sock.settimeout(0.05)
+count = 0
+while True:
+    try:
+        sock.recv(65536)
+        count += 1
+    except (socket.timeout, TimeoutError):
+        if sys.stdin.closed:
+            break
+        import select
+        if select.select([sys.stdin], [], [], 0)[0]:
+            break
+print(count, flush=True)
+"""
+
+
 class _Sink:
-    """A loopback UDP receiver that counts datagrams on its own thread."""
+    """A loopback UDP receiver in its own process (so it takes no GIL time from the
+    pipeline being measured) that counts datagrams until told to stop."""
 
     def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", _SINK], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert self._proc.stdout is not None
+        self.port = int(self._proc.stdout.readline())
         self.datagrams = 0
-        self._stop = False
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._stop:
-            try:
-                self.sock.recv(65536)
-                self.datagrams += 1
-            except TimeoutError:
-                continue
-            except OSError:
-                return
 
     def close(self) -> None:
-        time.sleep(0.05)
-        self._stop = True
-        self._thread.join(1.0)
-        self.sock.close()
+        time.sleep(0.1)  # let the last datagrams land
+        out, _ = self._proc.communicate("stop\n", timeout=10)
+        self.datagrams = int(out.strip() or 0)
 
 
 def bench(

@@ -9,7 +9,7 @@ nothing) and ends by sending every output a neutral frame before closing it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +26,15 @@ Stage = Callable[[Frame], Frame]
 #: A live source silent this long gets a no-face frame, so faces ease out while a camera
 #: is unplugged instead of freezing mid-expression.
 QUIET_HEARTBEAT_S = 0.1
+
+
+def _inline(source: Iterable[Frame], pace: Callable[[Frame], None] | None) -> Iterator[Frame]:
+    """Frames straight from the source, paced like the feed thread would."""
+    for frame in source:
+        if pace is not None:
+            pace(frame)
+            frame.capture_time = time.perf_counter()
+        yield frame
 
 
 class StageTimes:
@@ -139,15 +148,24 @@ class Pipeline:
         n_stages = len(self.stages)
         row = [0.0] * (n_stages + 1)
         paced = not self.fast and not self.source.live
-        self.feed = FrameFeed(
-            self.source,
-            latest_wins=not self.fast or self.source.live,
-            pace=self._pacer() if paced else None,
-            heartbeat=QUIET_HEARTBEAT_S if self.source.live else None,
-        )
+        pace = self._pacer() if paced else None
+        frames: Iterable[Frame | None]
+        if self.source.needs_tracker:
+            # Capture and decoding release the GIL: on their own thread they overlap the
+            # tracker. Synthetic sources (demo, takes) are pure Python and would only
+            # contend for the GIL, so they run inline.
+            self.feed = FrameFeed(
+                self.source,
+                latest_wins=not self.fast or self.source.live,
+                pace=pace,
+                heartbeat=QUIET_HEARTBEAT_S if self.source.live else None,
+            )
+            frames = self.feed
+        else:
+            frames = _inline(self.source, pace)
         last_ts: float | None = None
         try:
-            for item in self.feed:
+            for item in frames:
                 if self.max_frames is not None and result.frames >= self.max_frames:
                     break
                 if item is None:  # the camera went quiet: no face, so the avatar eases
@@ -180,8 +198,9 @@ class Pipeline:
             result.interrupted = True
         finally:
             result.elapsed_s = time.perf_counter() - start
-            result.dropped = self.feed.dropped
-            self.feed.stop()
+            if self.feed is not None:
+                result.dropped = self.feed.dropped
+                self.feed.stop()
             self.status.done()
             self.finish()
         return result

@@ -88,7 +88,7 @@ def test_stop_mid_run_closes_everything_and_sends_neutral() -> None:
     result = pipe.run()
     assert time.monotonic() - t0 < 2.0
     assert result.interrupted and result.frames == 19
-    assert pipe.feed is not None and not pipe.feed._thread.is_alive()
+    assert pipe.feed is None  # the demo is generated inline: no capture thread at all
     assert threading.active_count() <= threads_before
     assert out.closes == 1
     assert out.finished is not None and not out.finished.face_present
@@ -123,3 +123,23 @@ def test_idle_gate_tracks_a_few_times_a_second_without_a_face() -> None:
     found = next(f.timestamp for f in frames if f.face_present)
     assert found - 5.0 <= 0.25 + 1e-9  # a returning face is picked up within one probe
     assert len(after) >= 30 * 2 - 8  # full rate again once a face is back
+
+
+def test_stop_mid_clip_stops_the_capture_thread(media: Path) -> None:
+    out = Recorder()
+    seen = []
+
+    def interrupt_after_20(frame: Frame) -> Frame:
+        seen.append(frame.index)
+        if len(seen) == 20:
+            raise KeyboardInterrupt
+        return frame
+
+    with VideoSource(media / "single_face.mp4") as source:
+        pipe = Pipeline(
+            source=source, stages=[("stop", interrupt_after_20)], outputs=[out], fast=False
+        )
+        result = pipe.run()
+    assert result.interrupted
+    assert pipe.feed is not None and not pipe.feed._thread.is_alive()
+    assert out.closes == 1 and out.finished is not None and not out.finished.face_present
