@@ -163,7 +163,7 @@ class Pipeline:
             frames = self.feed
         else:
             frames = _inline(self.source, pace)
-        last_ts: float | None = None
+        next_due = -float("inf")
         try:
             for item in frames:
                 if self.max_frames is not None and result.frames >= self.max_frames:
@@ -172,10 +172,15 @@ class Pipeline:
                     if self.last is not None:
                         self._quiet()
                     continue
-                if last_ts is not None and item.timestamp - last_ts < self.min_interval:
-                    result.skipped += 1
-                    continue
-                last_ts = item.timestamp
+                if self.min_interval:
+                    # A due time that advances by the interval (not from the last frame
+                    # taken), so 30 fps capped at 20 keeps two frames in three.
+                    t = item.timestamp
+                    if t < next_due - 1e-6:
+                        result.skipped += 1
+                        continue
+                    late = next_due <= t - self.min_interval
+                    next_due = (t if late else next_due) + self.min_interval
                 row[:] = [0.0] * (n_stages + 1)
                 frame = item
                 for k, lane in enumerate(self.lanes):

@@ -107,6 +107,19 @@ def test_max_fps_skips_frames_by_source_time() -> None:
     assert np.diff(ts).min() >= 0.1 - 1e-9
 
 
+def test_max_fps_keeps_the_asked_rate_not_a_divisor() -> None:
+    """30 fps capped at 20 keeps two frames in three (not every other one: 15 fps)."""
+    out = Recorder()
+    pipe = Pipeline(
+        source=DemoSource(), stages=[], outputs=[out], fast=True, max_frames=40, max_fps=20
+    )
+    result = pipe.run()
+    ts = np.array([f.timestamp for f in out.frames])
+    rate = (len(ts) - 1) / (ts[-1] - ts[0])
+    assert 19.0 <= rate <= 20.5, rate
+    assert result.skipped in (19, 20, 21)
+
+
 def test_idle_gate_tracks_a_few_times_a_second_without_a_face() -> None:
     calls: list[float] = []
 
