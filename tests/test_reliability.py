@@ -300,3 +300,39 @@ def test_oversized_take_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(replay, "MAX_TAKE_BYTES", 4096)
     with pytest.raises(SourceError, match=r"take\.csv is larger than"):
         replay.ReplaySource(take)
+
+
+def test_mapping_broken_while_running_keeps_the_last_good_one(tmp_path: Path, osc: OscLog) -> None:
+    """The real command with a mapping file rewritten under it: bad, then good again."""
+    mapping = tmp_path / "live.toml"
+    head = "[mapping]\nrefresh_seconds = 0.2\n"  # something is sent at least 5 times a second
+    mapping.write_text(head + '[[param]]\nname = "Jaw"\nsource = "jawOpen"\n')
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "avatar_driver", "run", "--source", "demo", "--quiet",
+         "--output", f"vrchat:127.0.0.1:{osc.port}", "--mapping", str(mapping),
+         "--vrchat-listen", "off"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=cli_env(),
+    )  # fmt: skip
+    try:
+        osc.drain(2.0)
+        mapping.write_text(head + '[[param]]\nname = "Jaw"\nsource = "jawOpne"\n')  # a typo
+        osc.drain(2.5)
+        during_bad = len(osc.values)
+        osc.drain(1.0)
+        still_sending = len(osc.values) > during_bad
+        mapping.write_text(head + '[[param]]\nname = "Smile"\nsource = "mouthSmileLeft"\n')
+        osc.drain(2.5)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    addresses = [a for a, _ in osc.values]
+    first_smile = addresses.index("/avatar/parameters/Smile")
+    assert "/avatar/parameters/Jaw" in addresses[:first_smile]  # the old one kept going
+    assert still_sending
+    assert "/avatar/parameters/Jaw" not in addresses[first_smile:]
+    assert err.count("keeping the last good one") == 1  # reported once, not every frame
+    assert "jawOpne" in err and "live.toml" in err and "did you mean" in err.lower()
+    assert "mapping reloaded" in err
