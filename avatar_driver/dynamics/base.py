@@ -15,7 +15,15 @@ import numpy as np
 
 from ..frame import Frame
 
-__all__ = ["DEFAULT_DT", "Dynamics", "Filter", "count_nonzero", "frame_dt", "ufunc_clip"]
+__all__ = [
+    "DEFAULT_DT",
+    "Dynamics",
+    "Filter",
+    "NoFastPath",
+    "count_nonzero",
+    "frame_dt",
+    "ufunc_clip",
+]
 
 #: Step assumed before two timestamps have been seen, or when a timestamp does not advance.
 DEFAULT_DT = 1.0 / 30.0
@@ -106,3 +114,22 @@ count_nonzero = cast(
     Callable[[np.ndarray], int],
     _raw(("numpy._core.multiarray", "numpy.core.multiarray"), "count_nonzero", np.count_nonzero),
 )
+
+
+class NoFastPath:
+    """The fast-path views of a `Filter` that has no fast path (One Euro, pass-through):
+    zero movement and deviation, and no micro-expression evidence."""
+
+    _zeros: np.ndarray
+
+    @property
+    def movement(self) -> np.ndarray:
+        return self._zeros
+
+    @property
+    def deviation(self) -> np.ndarray:
+        return self._zeros
+
+    @property
+    def activity(self) -> None:
+        return None

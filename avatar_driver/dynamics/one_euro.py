@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from .base import DEFAULT_DT, frame_dt
+from .base import DEFAULT_DT, NoFastPath, frame_dt
 from .groups import GROUP_NAMES, Limits
 
 __all__ = ["ONE_EURO_DEFAULTS", "ONE_EURO_KEYS", "OneEuroFilter"]
@@ -38,7 +38,7 @@ _TWO_PI = 2.0 * math.pi
 _add, _sub, _mul, _div, _abs = np.add, np.subtract, np.multiply, np.divide, np.abs
 
 
-class OneEuroFilter:
+class OneEuroFilter(NoFastPath):
     """One Euro over `n` channels with per-channel (or scalar) settings."""
 
     def __init__(
@@ -76,21 +76,6 @@ class OneEuroFilter:
         self._t_last = None
         self._dt = DEFAULT_DT
         self._dx.fill(0.0)
-
-    @property
-    def movement(self) -> np.ndarray:
-        """One Euro has no separate fast path: always zeros."""
-        return self._zeros
-
-    @property
-    def deviation(self) -> np.ndarray:
-        """One Euro keeps no stable estimate: always zeros."""
-        return self._zeros
-
-    @property
-    def activity(self) -> None:
-        """No fast path, so no micro-expression evidence."""
-        return None
 
     def step(self, x: np.ndarray, t: float) -> np.ndarray:
         """Filter one sample; returns a new array."""

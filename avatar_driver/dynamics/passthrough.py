@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .base import NoFastPath
+
 __all__ = ["PassThrough"]
 
 
-class PassThrough:
+class PassThrough(NoFastPath):
     """A `Filter` that returns a copy of its input."""
 
     def __init__(self, n: int) -> None:
@@ -19,21 +21,6 @@ class PassThrough:
 
     def reset(self) -> None:
         """Nothing to forget."""
-
-    @property
-    def movement(self) -> np.ndarray:
-        """No fast path: zeros."""
-        return self._zeros
-
-    @property
-    def deviation(self) -> np.ndarray:
-        """No stable estimate: zeros."""
-        return self._zeros
-
-    @property
-    def activity(self) -> None:
-        """No fast path, so no micro-expression evidence."""
-        return None
 
     def step(self, x: np.ndarray, t: float) -> np.ndarray:
         """The input, copied."""
