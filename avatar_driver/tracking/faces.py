@@ -8,15 +8,13 @@ they leave, so someone stepping out and back keeps their outputs.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ..frame import Frame
-from ..shapes import N_SHAPES
-from .landmarker import FaceTracker, to_frame
+from .landmarker import FaceTracker, no_face, to_frame
 
 __all__ = ["MultiFaceTracker"]
 
@@ -82,15 +80,7 @@ class MultiFaceTracker:
         for k in range(self.faces):
             i = owner[k]
             if i is None:
-                frames.append(
-                    dataclasses.replace(
-                        frame,
-                        weights=np.zeros(N_SHAPES, dtype=np.float32),
-                        face_present=False,
-                        confidence=0.0,
-                        landmarks=None,
-                    )
-                )
+                frames.append(no_face(frame))
                 continue
             self._centres[k] = centres[i]
             self._seen[k] = t

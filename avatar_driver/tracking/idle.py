@@ -7,13 +7,12 @@ so a replay of a file behaves exactly like the live run.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 import numpy as np
 
 from ..frame import Frame
-from ..shapes import N_SHAPES
+from .landmarker import no_face
 
 __all__ = ["IdleGate"]
 
@@ -39,13 +38,7 @@ class IdleGate:
         t = frame.timestamp
         if self.idle and t - self._last_probe < self.probe_interval:
             self.skipped += 1
-            return dataclasses.replace(
-                frame,
-                weights=np.zeros(N_SHAPES, dtype=np.float32),
-                face_present=False,
-                confidence=0.0,
-                landmarks=None,
-            )
+            return no_face(frame)
         self._last_probe = t
         out = self.tracker(frame)
         if out.face_present or self._last_face is None:

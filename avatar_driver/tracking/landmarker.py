@@ -24,7 +24,7 @@ from ..frame import Frame
 from ..shapes import MEDIAPIPE_TO_CANONICAL, N_SHAPES
 from .pose import euler_from_matrix
 
-__all__ = ["FaceTracker"]
+__all__ = ["FaceTracker", "no_face", "to_frame"]
 
 _MIN_TS_STEP_MS = 1
 _XYZ = operator.attrgetter("x", "y", "z")
@@ -125,16 +125,21 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
+def no_face(frame: Frame) -> Frame:
+    """The frame as the tracker reports it when no face is seen: zero weights, flag off."""
+    return dataclasses.replace(
+        frame,
+        weights=np.zeros(N_SHAPES, dtype=np.float32),
+        face_present=False,
+        confidence=0.0,
+        landmarks=None,
+    )
+
+
 def to_frame(frame: Frame, result: Any, face: int = 0) -> Frame:
     """Canonical frame from a MediaPipe result (face `face`), or face_present=False."""
     if not result.face_landmarks or len(result.face_landmarks) <= face:
-        return dataclasses.replace(
-            frame,
-            weights=np.zeros(N_SHAPES, dtype=np.float32),
-            face_present=False,
-            confidence=0.0,
-            landmarks=None,
-        )
+        return no_face(frame)
     weights = np.zeros(N_SHAPES, dtype=np.float32)
     cats = result.face_blendshapes[face]
     scores = np.fromiter((c.score for c in cats[1:]), dtype=np.float32, count=len(cats) - 1)
