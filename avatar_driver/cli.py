@@ -210,6 +210,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return e.exit_code
     except KeyboardInterrupt:
         return 0
+    except Exception as e:  # a bug of ours: one line for the user, the details on request
+        if os.environ.get("AVATAR_DRIVER_DEBUG"):
+            raise
+        print(
+            f"{PROG}: internal error: {type(e).__name__}: {e} "
+            "(set AVATAR_DRIVER_DEBUG=1 for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
 
@@ -245,7 +254,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .status import StatusLine
 
     config = _config(args)
-    dynamics = args.dynamics or config.get("dynamics", {}).get("name", "cortical")
+    table = config.get("dynamics", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"config {args.config}: [dynamics] must be a table, got {table!r}")
+    dynamics = args.dynamics or table.get("name", "cortical")
     opts = RunOptions(
         source=args.source,
         outputs=args.output or ["vrchat"],
