@@ -32,6 +32,7 @@ from helpers import (  # noqa: E402
 )
 
 MODULE = "bl_ext.user_default.avatar_driver_blender"
+BPY_LAYER = MODULE + ".addon"  # where register() puts the bpy layer (pump, start, stop...)
 
 
 def install(zip_path: str):
@@ -39,7 +40,7 @@ def install(zip_path: str):
     bpy.ops.extensions.package_install_files(
         filepath=zip_path, repo="user_default", enable_on_install=True
     )
-    mod = sys.modules.get(MODULE)
+    mod = sys.modules.get(BPY_LAYER)
     if mod is None or not hasattr(bpy.types.Scene, "avatar_driver"):
         raise RuntimeError("extension did not register")
     return mod
@@ -132,7 +133,7 @@ def sc_install(mod, args):
     finally:
         s.close()
     addon_utils.enable(MODULE)
-    mod2 = sys.modules[MODULE]
+    mod2 = sys.modules[BPY_LAYER]
     err2 = mod2.start(bpy.context.scene)
     running2 = mod2._rt.receiver is not None
     mod2.stop(bpy.context.scene)
