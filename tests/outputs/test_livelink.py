@@ -5,8 +5,11 @@ from __future__ import annotations
 import socket
 
 from avatar_driver.codecs.livelink import DEFAULT_DEVICE_ID, DEFAULT_SUBJECT
+from avatar_driver.dynamics import make_dynamics
 from avatar_driver.outputs import OutputOptions, create_output
-from avatar_driver.runner import RunOptions, open_pipeline
+from avatar_driver.outputs.vmc import VmcOutput
+from avatar_driver.pipeline import Pipeline
+from avatar_driver.sources import DemoSource
 from tests.codecs.test_livelink import decode_spec
 from tests.conftest import run_cli
 
@@ -53,18 +56,20 @@ def test_defaults() -> None:
 
 
 def test_a_failing_output_does_not_stall_the_others() -> None:
-    """vmc to a refused address fails every frame; livelink beside it gets every frame."""
+    """vmc to a port the kernel refuses (0) fails every frame; livelink beside it gets every
+    frame. (Port 0 on loopback: nothing leaves the machine.)"""
     with _receiver() as rx:
         port = rx.getsockname()[1]
-        opts = RunOptions(
-            source="demo",
-            outputs=["vmc:255.255.255.255:9", f"livelink:127.0.0.1:{port}"],
+        vmc = VmcOutput(host="127.0.0.1", port=0)
+        livelink = create_output(f"livelink:127.0.0.1:{port}", OutputOptions())
+        pipeline = Pipeline(
+            source=DemoSource(),
+            stages=[("dynamics", make_dynamics("cortical"))],
+            outputs=[vmc, livelink],
             fast=True,
             max_frames=N,
         )
-        with open_pipeline(opts) as pipeline:
-            result = pipeline.run()
-            vmc, livelink = pipeline.outputs
+        result = pipeline.run()
         packets = _drain(rx, N + 1)
     assert result.frames == N
     assert len(packets) == N + 1
