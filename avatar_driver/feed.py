@@ -64,6 +64,9 @@ class FrameFeed:
                     self._slot = frame
                     self.produced += 1
                     self._cond.notify_all()
+                # Let the pipeline take the GIL now: decoding the next frame holds it for
+                # about a millisecond, which would otherwise be added to this frame's latency.
+                time.sleep(0)
                 if self._stop.is_set():
                     break
         except BaseException as e:  # handed to the consumer, raised there
