@@ -95,7 +95,7 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         "--low-power",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="with no face in view, track only 4 times a second (default: on for cameras)",
+        help="with no face in view, track only 3 times a second (default: on for cameras)",
     )
 
 

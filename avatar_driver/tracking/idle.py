@@ -21,7 +21,7 @@ class IdleGate:
     """Wraps the tracker stage; idles after `after_s` without a face, probing `probe_hz`."""
 
     def __init__(
-        self, tracker: Callable[[Frame], Frame], *, after_s: float = 1.0, probe_hz: float = 4.0
+        self, tracker: Callable[[Frame], Frame], *, after_s: float = 1.0, probe_hz: float = 3.0
     ) -> None:
         self.tracker = tracker
         self.after_s = after_s
