@@ -91,6 +91,9 @@ def open_pipeline(opts: RunOptions, *, status: StatusLine | None = None) -> Iter
             out = create_output(kind_spec, out_opts)
             stack.callback(out.close)  # close() is idempotent; the pipeline closes first
             lanes[performer].outputs.append(out)
+        gate = trackers[0] if trackers and isinstance(trackers[0], IdleGate) else None
+        if gate is not None and not any(o.needs_image for lane in lanes for o in lane.outputs):
+            source.wants_image = gate.needs_image  # idle frames skip colour conversion
         yield Pipeline(
             source=source,
             stages=lanes[0].stages,

@@ -129,7 +129,8 @@ def test_idle_gate_tracks_a_few_times_a_second_without_a_face() -> None:
         return Frame(timestamp=frame.timestamp, face_present=face)
 
     gate = IdleGate(tracker, after_s=1.0, probe_hz=4.0)
-    frames = [gate(Frame(timestamp=i / 30)) for i in range(30 * 7)]
+    pixels = np.zeros((2, 2, 3), np.uint8)
+    frames = [gate(Frame(timestamp=i / 30, image=pixels)) for i in range(30 * 7)]
     before = [t for t in calls if t < 5.0]
     after = [t for t in calls if t >= 5.0]
     assert len(before) <= 30 + 4 * 4 + 2  # 1 s at full rate, then ~4 probes a second
@@ -156,3 +157,20 @@ def test_stop_mid_clip_stops_the_capture_thread(media: Path) -> None:
     assert result.interrupted
     assert pipe.feed is not None and not pipe.feed._thread.is_alive()
     assert out.closes == 1 and out.finished is not None and not out.finished.face_present
+
+
+def test_idle_gate_does_not_probe_a_frame_without_pixels() -> None:
+    calls: list[float] = []
+
+    def tracker(frame: Frame) -> Frame:
+        calls.append(frame.timestamp)
+        return Frame(timestamp=frame.timestamp, face_present=False)
+
+    gate = IdleGate(tracker, after_s=0.0, probe_hz=3.0)
+    pixels = np.zeros((2, 2, 3), np.uint8)
+    gate(Frame(timestamp=0.0, image=pixels))
+    gate(Frame(timestamp=0.5, image=pixels))  # still no face: idle from here on
+    assert gate.idle
+    assert not gate.needs_image(0.6) and gate.needs_image(0.9)
+    out = gate(Frame(timestamp=0.9, image=None))  # the capture thread guessed "no pixels"
+    assert not out.face_present and calls == [0.0, 0.5]

@@ -211,15 +211,17 @@ class FlakyCapture:
     def _down(self) -> bool:
         return self._fail[0] <= time.monotonic() < self._fail[1]
 
-    def read(self) -> tuple[bool, Any]:
+    def grab(self) -> bool:
         if self._down():
-            return False, None
+            return False
         time.sleep(1 / 30)
-        ok, bgr = self._cap.read()
-        if not ok:  # loop the clip like a live camera
+        if not self._cap.grab():  # loop the clip like a live camera
             self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-            ok, bgr = self._cap.read()
-        return ok, bgr
+            return bool(self._cap.grab())
+        return True
+
+    def retrieve(self) -> tuple[bool, Any]:
+        return self._cap.retrieve()
 
     def get(self, prop: int) -> float:
         return 30.0

@@ -68,6 +68,9 @@ class OutputBase:
     """Shared plumbing: stats, close-once, context manager; `finish` sends by default."""
 
     kind = "output"
+    #: True for outputs that show the camera picture (the virtual camera's debug view), so
+    #: low-power idling must not drop the pixels of untracked frames.
+    needs_image = False
 
     def __init__(self, *, target: str = "") -> None:
         self.target = target

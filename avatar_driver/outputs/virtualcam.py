@@ -89,6 +89,7 @@ class VirtualCamOutput(OutputBase):
         if not fps > 0:
             raise OutputError(f"virtualcam: fps must be positive, got {fps}")
         self.view = view
+        self.needs_image = view == "debug"
         self._render = _renderer(view)
         self.width, self.height, self.fps = width, height, float(fps)
         import pyvirtualcam

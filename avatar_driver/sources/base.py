@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Protocol, runtime_checkable
 
@@ -42,6 +42,10 @@ class SourceBase:
     fps = 30.0
     description = "source"
     state = ""  # shown in the status line when not empty ("camera lost, retrying")
+    #: Asked with a frame's timestamp before its pixels are converted; False means nobody
+    #: will look at them (low-power idling), so the frame comes without an image. None:
+    #: every frame gets its image.
+    wants_image: Callable[[float], bool] | None = None
     _closed = False
     _stop_requested = False
 

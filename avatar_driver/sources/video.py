@@ -59,20 +59,23 @@ class VideoSource(SourceBase):
         cv2 = _cv2()
         index = 0
         while True:
+            t = index / self.fps
+            rgb: np.ndarray | None = None
             if self._first is not None:
-                bgr, self._first = self._first, None
+                rgb, self._first = cv2.cvtColor(self._first, cv2.COLOR_BGR2RGB), None
             else:
-                ok, bgr = self._cap.read()
-                if not ok or bgr is None:
+                # grab() decodes; retrieve() (colour conversion) only for frames someone
+                # will look at.
+                if not self._cap.grab():
                     self._check_complete(index)
                     return
-            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            yield Frame(
-                timestamp=index / self.fps,
-                index=index,
-                capture_time=time.perf_counter(),
-                image=rgb,
-            )
+                if self.wants_image is None or self.wants_image(t):
+                    ok, bgr = self._cap.retrieve()
+                    if not ok or bgr is None:
+                        self._check_complete(index)
+                        return
+                    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            yield Frame(timestamp=t, index=index, capture_time=time.perf_counter(), image=rgb)
             index += 1
 
     def _check_complete(self, frames_read: int) -> None:
@@ -176,14 +179,12 @@ class CameraSource(SourceBase):
             if not self._sleep(delay):
                 return False
             cap = self._open(self.index)
-            if cap.isOpened():
-                ok, _ = cap.read()
-                if ok:
-                    self._cap = cap
-                    self._configure()
-                    self.state = ""
-                    self.reconnects += 1
-                    return True
+            if cap.isOpened() and cap.grab():
+                self._cap = cap
+                self._configure()
+                self.state = ""
+                self.reconnects += 1
+                return True
             cap.release()
             delay = min(delay * 2, self.RETRY_MAX_S)
         return False
@@ -194,9 +195,16 @@ class CameraSource(SourceBase):
         index = 0
         failures = 0
         while not self._stop_requested:
-            ok, bgr = self._cap.read()
+            ok = self._cap.grab()
             now = time.perf_counter()
-            if not ok or bgr is None:
+            t = now - start
+            image: np.ndarray | None = None
+            if ok and (self.wants_image is None or self.wants_image(t)):
+                ok, bgr = self._cap.retrieve()
+                ok = ok and bgr is not None
+                if ok:
+                    image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            if not ok:
                 failures += 1
                 if failures >= self.LOST_AFTER_FAILED_READS:
                     failures = 0
@@ -206,12 +214,7 @@ class CameraSource(SourceBase):
                     return
                 continue
             failures = 0
-            yield Frame(
-                timestamp=now - start,
-                index=index,
-                capture_time=now,
-                image=cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB),
-            )
+            yield Frame(timestamp=t, index=index, capture_time=now, image=image)
             index += 1
 
     def _close(self) -> None:

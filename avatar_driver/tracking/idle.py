@@ -1,7 +1,8 @@
 """Low-power mode: with no face in view, run the tracker only a few times a second.
 
 Frames in between skip the tracker and go on as "no face" frames, so the face-lost ease
-and the outputs keep their steady rate at almost no cost. Timing uses source timestamps,
+and the outputs keep their steady rate at almost no cost; the source is told (through
+`needs_image`) not to convert their pixels at all. Timing uses source timestamps,
 so a replay of a file behaves exactly like the live run.
 """
 
@@ -34,9 +35,17 @@ class IdleGate:
     def idle(self) -> bool:
         return self._last_face is None or self._last_probe - self._last_face > self.after_s
 
+    def needs_image(self, t: float) -> bool:
+        """Whether the frame at source time t will be tracked (its pixels are needed).
+
+        Asked by the capture thread ahead of `__call__`; a wrong guess costs one frame: a
+        frame that arrives without pixels is simply not probed.
+        """
+        return not self.idle or t - self._last_probe >= self.probe_interval
+
     def __call__(self, frame: Frame) -> Frame:
         t = frame.timestamp
-        if self.idle and t - self._last_probe < self.probe_interval:
+        if frame.image is None or (self.idle and t - self._last_probe < self.probe_interval):
             self.skipped += 1
             return no_face(frame)
         self._last_probe = t

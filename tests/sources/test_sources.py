@@ -96,3 +96,13 @@ def test_malformed_take_names_file_and_line(tmp_path: Path) -> None:
     path.write_text(format_header() + "\n00:00:00:01.000,61,0.1,oops\n")
     with pytest.raises(SourceError, match=r"bad\.csv.*line 2"):
         ReplaySource(path)
+
+
+def test_untracked_frames_skip_colour_conversion(media: Path) -> None:
+    """With `wants_image`, frames nobody will track come without pixels (low-power)."""
+    with VideoSource(media / "single_face.mp4") as src:
+        src.wants_image = lambda t: round(t * 30) % 3 == 0
+        frames = list(src)
+    assert len(frames) == 72
+    with_pixels = [f.index for f in frames if f.image is not None]
+    assert with_pixels == [i for i in range(72) if i % 3 == 0]
