@@ -10,9 +10,9 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from ..closing import ClosesOnce
 from ..errors import OutputError
 from ..frame import Frame
 
@@ -64,7 +64,7 @@ class Output(Protocol):
     def close(self) -> None: ...
 
 
-class OutputBase:
+class OutputBase(ClosesOnce):
     """Shared plumbing: stats, close-once, context manager; `finish` sends by default."""
 
     kind = "output"
@@ -75,29 +75,12 @@ class OutputBase:
     def __init__(self, *, target: str = "") -> None:
         self.target = target
         self.stats = OutputStats()
-        self._closed = False
 
     def send(self, frame: Frame) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def finish(self, frame: Frame) -> None:
         self.send(frame)
-
-    def _close(self) -> None:
-        """Release resources; called once by `close`."""
-
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._close()
-
-    def __enter__(self) -> OutputBase:
-        return self
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     def describe(self) -> str:
         return f"{self.kind}:{self.target}" if self.target else self.kind

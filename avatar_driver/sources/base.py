@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from types import TracebackType
 from typing import Protocol, runtime_checkable
 
+from ..closing import ClosesOnce
 from ..frame import Frame
 
 __all__ = ["Source", "SourceBase"]
@@ -33,8 +33,9 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
-class SourceBase:
-    """Shared context-manager plumbing; subclasses set the attributes and `__iter__`."""
+class SourceBase(ClosesOnce):
+    """Defaults for the attributes; subclasses set them and `__iter__` (close-once comes from
+    `ClosesOnce`)."""
 
     needs_tracker = True
     live = False
@@ -46,7 +47,6 @@ class SourceBase:
     #: will look at them (low-power idling), so the frame comes without an image. None:
     #: every frame gets its image.
     wants_image: Callable[[float], bool] | None = None
-    _closed = False
     _stop_requested = False
 
     def request_stop(self) -> None:
@@ -55,19 +55,3 @@ class SourceBase:
 
     def __iter__(self) -> Iterator[Frame]:  # pragma: no cover - abstract
         raise NotImplementedError
-
-    def _close(self) -> None:
-        """Release resources; called once by `close`."""
-
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._close()
-
-    def __enter__(self) -> SourceBase:
-        return self
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()

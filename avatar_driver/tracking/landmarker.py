@@ -14,11 +14,11 @@ import operator
 import os
 import sys
 from collections.abc import Iterator
-from types import TracebackType
 from typing import Any
 
 import numpy as np
 
+from ..closing import ClosesOnce
 from ..errors import ModelError
 from ..frame import Frame
 from ..shapes import MEDIAPIPE_TO_CANONICAL, N_SHAPES
@@ -30,7 +30,7 @@ _MIN_TS_STEP_MS = 1
 _XYZ = operator.attrgetter("x", "y", "z")
 
 
-class FaceTracker:
+class FaceTracker(ClosesOnce):
     """Callable stage: `tracker(frame)` returns the frame with weights, pose and landmarks.
 
     `mode` is "video" (timestamps must increase; we nudge equal ones forward) or "image".
@@ -89,18 +89,8 @@ class FaceTracker:
     def __call__(self, frame: Frame) -> Frame:
         return to_frame(frame, self.detect(frame))
 
-    def close(self) -> None:
-        if self._landmarker is not None:
-            self._landmarker.close()
-            self._landmarker = None
-
-    def __enter__(self) -> FaceTracker:
-        return self
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
+    def _close(self) -> None:
+        self._landmarker.close()
 
 
 @contextlib.contextmanager
