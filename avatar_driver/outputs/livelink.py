@@ -11,8 +11,8 @@ from typing import Any
 from ..codecs.livelink import DEFAULT_DEVICE_ID, DEFAULT_SUBJECT, LiveLinkEncoder
 from ..errors import OutputError
 from ..frame import Frame
-from .base import OutputBase, OutputOptions, parse_host_port, register_output
-from .udp import UdpSender
+from .base import OutputOptions, register_output
+from .udp import UdpOutput
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "LiveLinkOutput"]
 
@@ -21,8 +21,9 @@ DEFAULT_PORT = 11111
 
 
 @register_output("livelink", "Unreal Live Link Face packets (default 127.0.0.1:11111)")
-class LiveLinkOutput(OutputBase):
+class LiveLinkOutput(UdpOutput):
     kind = "livelink"
+    default_port = DEFAULT_PORT
 
     def __init__(
         self,
@@ -33,16 +34,15 @@ class LiveLinkOutput(OutputBase):
         device_id: str = DEFAULT_DEVICE_ID,
         fps: float = 60.0,
     ) -> None:
-        super().__init__(target=f"{host}:{port}")
         try:
             self.encoder = LiveLinkEncoder(device_id=device_id, subject=subject, fps=fps)
         except ValueError as e:
             raise OutputError(f"livelink: {e}") from e
-        self._udp = UdpSender(host, port, self.stats, kind=self.kind)
+        super().__init__(host=host, port=port)
 
     @classmethod
     def from_spec(cls, target: str | None, options: OutputOptions) -> LiveLinkOutput:
-        host, port = parse_host_port(target, host=DEFAULT_HOST, port=DEFAULT_PORT, kind=cls.kind)
+        host, port = cls.address(target)
         extra: dict[str, Any] = options.extra
         return cls(
             host=host,
@@ -56,8 +56,4 @@ class LiveLinkOutput(OutputBase):
         return self.encoder.encode(frame)
 
     def send(self, frame: Frame) -> None:
-        if self._udp.send((self.encoder.encode(frame),)):
-            self.stats.frames_sent += 1
-
-    def _close(self) -> None:
-        self._udp.close()
+        self.transmit((self.encoder.encode(frame),))

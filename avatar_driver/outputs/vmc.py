@@ -11,8 +11,8 @@ from __future__ import annotations
 from ..codecs.vmc import VmcPacker
 from ..frame import Frame
 from ..mapping import CompiledMapping, load_mapping, perfect_sync_mapping
-from .base import OutputBase, OutputOptions, parse_host_port, register_output
-from .udp import UdpSender
+from .base import OutputOptions, register_output
+from .udp import UdpOutput
 
 __all__ = [
     "BLENDER_PORT",
@@ -34,7 +34,7 @@ def resolve_mapping(options: OutputOptions, preset: str) -> CompiledMapping:
 
 
 @register_output("vmc", "VMC protocol, perfect-sync names (default 127.0.0.1:39539)")
-class VmcOutput(OutputBase):
+class VmcOutput(UdpOutput):
     kind = "vmc"
     default_port = VMC_PORT
     preset = "vmc-perfect-sync"
@@ -47,17 +47,13 @@ class VmcOutput(OutputBase):
         port: int | None = None,
         mapping: CompiledMapping | None = None,
     ) -> None:
-        port = self.default_port if port is None else port
-        super().__init__(target=f"{host}:{port}")
+        super().__init__(host=host, port=self.default_port if port is None else port)
         self.mapping = mapping or perfect_sync_mapping("", pascal_case=self.pascal_case)
         self._packer = VmcPacker(self.mapping.names)
-        self._udp = UdpSender(host, port, self.stats, kind=self.kind)
 
     @classmethod
     def from_spec(cls, target: str | None, options: OutputOptions) -> VmcOutput:
-        host, port = parse_host_port(
-            target, host=DEFAULT_HOST, port=cls.default_port, kind=cls.kind
-        )
+        host, port = cls.address(target)
         mapping = resolve_mapping(options, cls.preset)
         return cls(host=host, port=port, mapping=mapping)
 
@@ -71,11 +67,7 @@ class VmcOutput(OutputBase):
         return self._packer.encode(frame, self.mapping.apply(frame.channels()))
 
     def send(self, frame: Frame) -> None:
-        if self._udp.send(self.encode(frame)):
-            self.stats.frames_sent += 1
-
-    def _close(self) -> None:
-        self._udp.close()
+        self.transmit(self.encode(frame))
 
 
 @register_output("blender", "the Blender add-on's VMC stream (default 127.0.0.1:39540)")

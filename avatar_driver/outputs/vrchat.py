@@ -41,8 +41,8 @@ from ..vrchat.avatar import (
     read_avatar_config,
     wires_for_avatar,
 )
-from .base import OutputBase, OutputOptions, parse_host_port, register_output
-from .udp import UdpSender
+from .base import OutputOptions, parse_host_port, register_output
+from .udp import UdpOutput
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_LISTEN", "DEFAULT_MAPPING", "DEFAULT_PORT", "VRChatOutput"]
 
@@ -58,8 +58,9 @@ def _stderr(message: str) -> None:
 
 
 @register_output("vrchat", "VRChat OSC avatar parameters (default 127.0.0.1:9000)")
-class VRChatOutput(OutputBase):
+class VRChatOutput(UdpOutput):
     kind = "vrchat"
+    default_port = DEFAULT_PORT
 
     def __init__(
         self,
@@ -73,7 +74,7 @@ class VRChatOutput(OutputBase):
         clock: Callable[[], float] = time.monotonic,
         log: Callable[[str], None] = _stderr,
     ) -> None:
-        super().__init__(target=f"{host}:{port}")
+        super().__init__(host=host, port=port)
         self._clock = clock
         self._log = log
         self.base = mapping or load_mapping(DEFAULT_MAPPING)
@@ -83,7 +84,6 @@ class VRChatOutput(OutputBase):
         self._pending: tuple[int, AvatarConfig | None] = (0, None)
         self._applied = 0
         self._install(self.base)
-        self._udp = UdpSender(host, port, self.stats, kind=self.kind)
         self._reload_path = Path(mapping_path) if mapping_path is not None else None
         self._reload_sig = self._signature() if self._reload_path else None
         self._next_check = 0.0
@@ -102,7 +102,7 @@ class VRChatOutput(OutputBase):
 
     @classmethod
     def from_spec(cls, target: str | None, options: OutputOptions) -> VRChatOutput:
-        host, port = parse_host_port(target, host=DEFAULT_HOST, port=DEFAULT_PORT, kind="vrchat")
+        host, port = cls.address(target)
         extra = options.extra
         spec = options.mapping or DEFAULT_MAPPING
         mapping = load_mapping(spec)
@@ -214,8 +214,7 @@ class VRChatOutput(OutputBase):
         except AvatarDriverError as e:  # pragma: no cover - defensive
             self.stats.failed(e)
             return
-        if not datagrams or self._udp.send(datagrams):
-            self.stats.frames_sent += 1
+        self.transmit(datagrams)
 
     def finish(self, frame: Frame) -> None:
         self._state.force_refresh()  # the neutral face goes out whole
@@ -224,4 +223,4 @@ class VRChatOutput(OutputBase):
     def _close(self) -> None:
         if self.listener is not None:
             self.listener.close()
-        self._udp.close()
+        super()._close()
