@@ -20,6 +20,7 @@ __all__ = [
     "Dynamics",
     "Filter",
     "NoFastPath",
+    "SampleClock",
     "count_nonzero",
     "frame_dt",
     "ufunc_clip",
@@ -133,3 +134,24 @@ class NoFastPath:
     @property
     def activity(self) -> None:
         return None
+
+
+class SampleClock:
+    """A filter's source-time bookkeeping: the step from one sample to the next."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.t_last: float | None = None
+        self.dt = DEFAULT_DT
+
+    def advance(self, t: float) -> float | None:
+        """Seconds since the previous sample (see `frame_dt`), or None for the first one,
+        which a filter passes through unchanged."""
+        if self.t_last is None:
+            self.t_last = t
+            return None
+        self.dt = dt = frame_dt(t, self.t_last, self.dt)
+        self.t_last = max(t, self.t_last)
+        return dt

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import DEFAULT_DT, frame_dt
+from .base import SampleClock
 from .base import ufunc_clip as _clip
 from .groups import GROUP_NAMES, Limits
 
@@ -119,13 +119,11 @@ class CorticalFilter:
             k_span, m_rows[0], ev_rows[2], m_rows[1],
             inn_rows[0:2], m_rows, a_rows, a_rows[0], a_rows[1],
         )  # fmt: skip
-        self._t_last: float | None = None
-        self._dt = DEFAULT_DT
+        self._clock = SampleClock()
 
     def reset(self) -> None:
         """Forget the history; the next sample passes unchanged."""
-        self._t_last = None
-        self._dt = DEFAULT_DT
+        self._clock.reset()
         for a in (self._ev, self._d, self._m, self._activity):
             a.fill(0.0)
 
@@ -150,13 +148,10 @@ class CorticalFilter:
 
     def step(self, x: np.ndarray, t: float) -> np.ndarray:
         """Filter one sample; returns a new array."""
-        if self._t_last is None:
-            self._t_last = t
+        dt = self._clock.advance(t)
+        if dt is None:
             np.copyto(self._s, x)
             return self._s.copy()
-        dt = frame_dt(t, self._t_last, self._dt)
-        self._dt = dt
-        self._t_last = max(t, self._t_last)
         (
             s, m, activity, neg_dt,
             d, absd, inn, neg_huber, huber,

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from .base import DEFAULT_DT, NoFastPath, frame_dt
+from .base import NoFastPath, SampleClock
 from .groups import GROUP_NAMES, Limits
 
 __all__ = ["ONE_EURO_DEFAULTS", "ONE_EURO_KEYS", "OneEuroFilter"]
@@ -68,24 +68,19 @@ class OneEuroFilter(NoFastPath):
             out_rows, out_rows[0], out_rows[1], dx_rows[0], self._d_cutoff, self._beta,
             self._min_cutoff, np.zeros(n), np.zeros(n), np.ones(n),
         )  # fmt: skip
-        self._t_last: float | None = None
-        self._dt = DEFAULT_DT
+        self._clock = SampleClock()
 
     def reset(self) -> None:
         """Forget the history; the next sample passes unchanged."""
-        self._t_last = None
-        self._dt = DEFAULT_DT
+        self._clock.reset()
         self._dx.fill(0.0)
 
     def step(self, x: np.ndarray, t: float) -> np.ndarray:
         """Filter one sample; returns a new array."""
-        if self._t_last is None:
-            self._t_last = t
+        dt = self._clock.advance(t)
+        if dt is None:
             np.copyto(self._x, x)
             return self._x.copy()
-        dt = frame_dt(t, self._t_last, self._dt)
-        self._dt = dt
-        self._t_last = max(t, self._t_last)
         (
             xs, dt0, w0, dev, speed, w, speed_w, dx_m1,
             out, ddx, w1, dx, d_cutoff, beta,
