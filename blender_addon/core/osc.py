@@ -24,6 +24,13 @@ _I32 = struct.Struct(">i")
 _F32 = struct.Struct(">f")
 _I64 = struct.Struct(">q")
 _F64 = struct.Struct(">d")
+#: Fixed-size argument types: their codec and what a truncated one is called.
+_FIXED: dict[str, tuple[struct.Struct, str]] = {
+    **dict.fromkeys("icrm", (_I32, "int32")),
+    "f": (_F32, "float32"),
+    **dict.fromkeys("ht", (_I64, "int64")),
+    "d": (_F64, "float64"),
+}
 
 
 class OscError(ValueError):
@@ -65,14 +72,12 @@ def _decode_message(data: bytes, pos: int, end: int) -> OscMessage:
         raise OscError(f"{len(tags) - 1} arguments, limit {MAX_ARGS}")
     args: list[OscArg] = []
     for tag in tags[1:]:
-        if tag == "i" or tag == "c" or tag == "r" or tag == "m":
-            _need(pos, 4, end, "int32")
-            args.append(_I32.unpack_from(data, pos)[0])
-            pos += 4
-        elif tag == "f":
-            _need(pos, 4, end, "float32")
-            args.append(_F32.unpack_from(data, pos)[0])
-            pos += 4
+        fixed = _FIXED.get(tag)
+        if fixed is not None:
+            codec, what = fixed
+            _need(pos, codec.size, end, what)
+            args.append(codec.unpack_from(data, pos)[0])
+            pos += codec.size
         elif tag == "s" or tag == "S":
             s, pos = _read_string(data, pos, end)
             args.append(s)
@@ -84,14 +89,6 @@ def _decode_message(data: bytes, pos: int, end: int) -> OscMessage:
                 raise OscError(f"blob of {size} bytes does not fit at byte {pos}")
             args.append(bytes(data[pos : pos + size]))
             pos += _pad4(size)
-        elif tag == "h" or tag == "t":
-            _need(pos, 8, end, "int64")
-            args.append(_I64.unpack_from(data, pos)[0])
-            pos += 8
-        elif tag == "d":
-            _need(pos, 8, end, "float64")
-            args.append(_F64.unpack_from(data, pos)[0])
-            pos += 8
         elif tag == "T":
             args.append(True)
         elif tag == "F":
