@@ -64,6 +64,7 @@ class AvatarAnchors:
 
 
 _EYE_X, _EYE_Y, _EYE_W, _EYE_H = 0.36, 0.06, 0.15, 0.19
+_EYE_CLOSED = 0.14  # openness below which an eye is drawn as a closed lash line
 _MOUTH_Y = -0.45
 _BROW_Y = 0.33
 
@@ -200,27 +201,34 @@ def _gaze(frame: Frame, side: str) -> tuple[float, float]:
     return float(np.clip(gx, -1, 1)), float(np.clip(gy, -1, 1))
 
 
-def _draw_eye(img: np.ndarray, proj: _Projector, frame: Frame, side: str, sx: float) -> None:
-    """One eye at face x = sx: lids from blink/squint/wide, iris from gaze."""
+def _eye_lids(frame: Frame, side: str, sx: float) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """(openness, squint, upper lid, lower lid) of one eye at face x = sx, from
+    blink/squint/wide; an openness under `_EYE_CLOSED` is drawn as a closed eye."""
     blink = _w(frame, "eyeBlink" + side)
     squint = _w(frame, "eyeSquint" + side)
     wide = _w(frame, "eyeWide" + side)
-    smile = _w(frame, "mouthSmile" + side)
     openness = float(np.clip((1.0 - blink) * (1.0 - 0.45 * squint) + 0.3 * wide, 0.0, 1.3))
+    top_h = _EYE_H * openness
+    bot_h = _EYE_H * (0.85 - 0.35 * squint) * min(1.0, openness + 0.2)
+    a = np.linspace(0, np.pi, 16)
+    upper = np.column_stack((sx - _EYE_W * np.cos(a), _EYE_Y + top_h * np.sin(a)))
+    lower = np.column_stack((sx + _EYE_W * np.cos(a), _EYE_Y - bot_h * np.sin(a)))
+    return openness, squint, upper, lower
+
+
+def _draw_eye(img: np.ndarray, proj: _Projector, frame: Frame, side: str, sx: float) -> None:
+    """One eye at face x = sx: lids from blink/squint/wide, iris from gaze."""
+    openness, squint, upper, lower = _eye_lids(frame, side, sx)
+    smile = _w(frame, "mouthSmile" + side)
     cx, cy = sx, _EYE_Y
     w, h = _EYE_W, _EYE_H
     r = proj.r
-    if openness < 0.14:
+    if openness < _EYE_CLOSED:
         # Closed: a lash line, curved up into a happy arc when smiling.
         bend = -0.05 + 0.11 * min(1.0, smile + squint)
         pts = _bezier(np.array([cx - w, cy]), np.array([cx, cy - 2 * bend]), np.array([cx + w, cy]))
         _line(img, proj(_on_face(pts)), PUPIL, 0.028 * r)
         return
-    top_h = h * openness
-    bot_h = h * (0.85 - 0.35 * squint) * min(1.0, openness + 0.2)
-    a = np.linspace(0, np.pi, 16)
-    upper = np.column_stack((cx - w * np.cos(a), cy + top_h * np.sin(a)))
-    lower = np.column_stack((cx + w * np.cos(a), cy - bot_h * np.sin(a)))
     outline = proj(_on_face(np.vstack((upper, lower))))
     gx, gy = _gaze(frame, side)
     ix, iy = cx + gx * w * 0.55, cy + gy * h * 0.45
@@ -233,18 +241,9 @@ def _draw_eye(img: np.ndarray, proj: _Projector, frame: Frame, side: str, sx: fl
 
 
 def _draw_eye_whites(img: np.ndarray, proj: _Projector, frame: Frame, side: str, sx: float) -> None:
-    blink = _w(frame, "eyeBlink" + side)
-    squint = _w(frame, "eyeSquint" + side)
-    wide = _w(frame, "eyeWide" + side)
-    openness = float(np.clip((1.0 - blink) * (1.0 - 0.45 * squint) + 0.3 * wide, 0.0, 1.3))
-    if openness < 0.14:
-        return
-    top_h = _EYE_H * openness
-    bot_h = _EYE_H * (0.85 - 0.35 * squint) * min(1.0, openness + 0.2)
-    a = np.linspace(0, np.pi, 16)
-    upper = np.column_stack((sx - _EYE_W * np.cos(a), _EYE_Y + top_h * np.sin(a)))
-    lower = np.column_stack((sx + _EYE_W * np.cos(a), _EYE_Y - bot_h * np.sin(a)))
-    _fill(img, proj(_on_face(np.vstack((upper, lower)))), SCLERA)
+    openness, _, upper, lower = _eye_lids(frame, side, sx)
+    if openness >= _EYE_CLOSED:
+        _fill(img, proj(_on_face(np.vstack((upper, lower)))), SCLERA)
 
 
 def _draw_brow(img: np.ndarray, proj: _Projector, frame: Frame, side: str, sx: float) -> None:
