@@ -37,6 +37,19 @@ class Recorder(OutputBase):
         self.closes += 1
 
 
+def _interrupt_after(n: int):  # type: ignore[no-untyped-def]
+    """A stage that behaves like Ctrl+C arriving during the n-th frame."""
+    seen: list[int] = []
+
+    def stage(frame: Frame) -> Frame:
+        seen.append(frame.index)
+        if len(seen) == n:
+            raise KeyboardInterrupt
+        return frame
+
+    return stage
+
+
 def _slow(seconds: float):  # type: ignore[no-untyped-def]
     def stage(frame: Frame) -> Frame:
         time.sleep(seconds)
@@ -73,16 +86,10 @@ def test_fast_mode_is_lossless_and_overlaps_decoding(media: Path) -> None:
 
 def test_stop_mid_run_closes_everything_and_sends_neutral() -> None:
     out = Recorder()
-    seen = []
-
-    def interrupt_after_20(frame: Frame) -> Frame:
-        seen.append(frame.index)
-        if len(seen) == 20:
-            raise KeyboardInterrupt
-        return frame
-
     source = DemoSource()
-    pipe = Pipeline(source=source, stages=[("stop", interrupt_after_20)], outputs=[out], fast=True)
+    pipe = Pipeline(
+        source=source, stages=[("stop", _interrupt_after(20))], outputs=[out], fast=True
+    )
     threads_before = threading.active_count()
     t0 = time.monotonic()
     result = pipe.run()
@@ -141,17 +148,9 @@ def test_idle_gate_tracks_a_few_times_a_second_without_a_face() -> None:
 
 def test_stop_mid_clip_stops_the_capture_thread(media: Path) -> None:
     out = Recorder()
-    seen = []
-
-    def interrupt_after_20(frame: Frame) -> Frame:
-        seen.append(frame.index)
-        if len(seen) == 20:
-            raise KeyboardInterrupt
-        return frame
-
     with VideoSource(media / "single_face.mp4") as source:
         pipe = Pipeline(
-            source=source, stages=[("stop", interrupt_after_20)], outputs=[out], fast=False
+            source=source, stages=[("stop", _interrupt_after(20))], outputs=[out], fast=False
         )
         result = pipe.run()
     assert result.interrupted

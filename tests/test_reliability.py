@@ -98,7 +98,10 @@ def test_truncated_clip_stops_with_a_message_after_neutral(
     assert len(last) >= 52 and not any(last.values())  # and the very last frame is neutral
 
 
-def test_sigterm_sends_neutral_and_exits_within_a_second(osc: OscLog) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_stop_signal_sends_neutral_and_exits_0_within_a_second(
+    osc: OscLog, signum: signal.Signals
+) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "avatar_driver", "run", "--source", "demo",
          "--output", f"vrchat:127.0.0.1:{osc.port}", "--mapping", "vrchat-arkit", "--quiet"],
@@ -107,7 +110,7 @@ def test_sigterm_sends_neutral_and_exits_within_a_second(osc: OscLog) -> None:
     try:
         osc.drain(3.0)
         assert osc.values, "the demo sent nothing"
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
         t0 = time.monotonic()
         while proc.poll() is None and time.monotonic() - t0 < 5:
             osc.drain(0.05)
@@ -120,7 +123,9 @@ def test_sigterm_sends_neutral_and_exits_within_a_second(osc: OscLog) -> None:
     assert proc.returncode == 0, err
     assert took < 1.0, took
     assert "Traceback" not in err
-    assert not any(osc.last().values())
+    last = osc.last()
+    assert len(last) == 52  # every perfect-sync parameter...
+    assert not any(last.values()), {k: v for k, v in last.items() if v}  # ...ends neutral
 
 
 def test_a_dead_target_does_not_stall_the_others(tmp_path: Path) -> None:
