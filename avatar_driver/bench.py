@@ -19,7 +19,7 @@ import numpy as np
 
 from .runner import RunOptions, open_pipeline
 
-__all__ = ["bench", "run_bench"]
+__all__ = ["LoopbackSink", "bench", "run_bench"]
 
 
 _SINK = r"""
@@ -43,7 +43,7 @@ print(count, flush=True)
 """
 
 
-class _Sink:
+class LoopbackSink:
     """A loopback UDP receiver in its own process (so it takes no GIL time from the
     pipeline being measured) that counts datagrams until told to stop."""
 
@@ -76,7 +76,7 @@ def bench(
     fast=True runs unpaced (throughput, per-stage cost); fast=False plays the source at
     its own rate like a camera, which is what CPU share and capture-to-send latency mean.
     """
-    sink = _Sink()
+    sink = LoopbackSink()
     t_start = time.perf_counter()
     cpu_start = time.process_time()
     opts = RunOptions(
