@@ -95,7 +95,10 @@ def bench(
         result = pipeline.run()
         cpu_s = time.process_time() - cpu_run
         fps = pipeline.source.fps
-        out_stats = {o.describe(): vars(o.stats).copy() for o in pipeline.outputs}
+        out_stats = {
+            name: vars(o.stats).copy()
+            for name, o in zip(pipeline.output_names, pipeline.outputs, strict=True)
+        }
     cpu_total_s = time.process_time() - cpu_start
     sink.close()
     assert result.times is not None
@@ -104,6 +107,14 @@ def bench(
     after_median = sum(stages[n]["median_us"] for n in after)
     total_mean = sum(s["mean_us"] for s in stages.values())
     lat = np.asarray(result.latencies_ms) if result.latencies_ms else np.zeros(1)
+    out_lat = result.output_latency
+    assert out_lat is not None
+    for name, stats in out_stats.items():
+        ms = out_lat.samples(name)
+        stats["latency_ms"] = {
+            "median": float(np.median(ms)) if len(ms) else 0.0,
+            "p95": float(np.percentile(ms, 95)) if len(ms) else 0.0,
+        }
     media_s = result.frames / fps if fps else 0.0
     return {
         "source": source,
@@ -140,8 +151,10 @@ def run_bench(args: argparse.Namespace) -> int:
         )  # fmt: skip
         report["paced"] = {
             k: paced[k]
-            for k in ("frames", "faces", "fps", "cpu_share", "latency_ms", "dropped", "stages")
-        }
+            for k in (
+                "frames", "faces", "fps", "cpu_share", "latency_ms", "dropped", "stages", "outputs"
+            )
+        }  # fmt: skip
     if not args.latencies:
         report.pop("latencies_ms")
     if args.json:
@@ -161,7 +174,11 @@ def run_bench(args: argparse.Namespace) -> int:
     print(f"latency: {lat['median']:.2f} ms median, {lat['p95']:.2f} ms p95")
     print(f"cpu: {report['cpu_s_per_media_s']:.2f} s per second of media")
     for name, s in report["outputs"].items():
-        print(f"output {name}: {s['frames_sent']} frames, {s['errors']} errors")
+        lat = s["latency_ms"]
+        print(
+            f"output {name}: {s['frames_sent']} frames, {s['errors']} errors, "
+            f"capture->sent {lat['median']:.2f} ms median, {lat['p95']:.2f} ms p95"
+        )
     print(f"datagrams received by the loopback sink: {report['datagrams_received']}")
     if "paced" in report:
         p = report["paced"]

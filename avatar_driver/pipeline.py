@@ -78,6 +78,21 @@ class RunResult:
     skipped: int = 0  # left out to keep under --max-fps
     times: StageTimes | None = None
     latencies_ms: list[float] = field(default_factory=list)
+    #: Capture -> this output's packets handed over, ms, one column per output
+    #: (`Pipeline.output_names`); the last output's is `latencies_ms`.
+    output_latency: StageTimes | None = None
+
+
+def _unique(names: Sequence[str]) -> list[str]:
+    """The names, a repeated one numbered from its second use ("vrchat #2")."""
+    out: list[str] = []
+    for name in names:
+        n, candidate = 1, name
+        while candidate in out:
+            n += 1
+            candidate = f"{name} #{n}"
+        out.append(candidate)
+    return out
 
 
 def neutral_frame(last: Frame | None, fps: float) -> Frame:
@@ -127,6 +142,8 @@ class Pipeline:
         self.min_interval = 1.0 / max_fps if max_fps else 0.0
         self.feed: FrameFeed | None = None
         self.times = StageTimes([n for n, _ in self.stages] + ["outputs"])
+        self.output_names = _unique([out.describe() for out in self.outputs])
+        self.output_latency = StageTimes(self.output_names)
         self.last: Frame | None = None
 
     def _pacer(self) -> Callable[[Frame], None]:
@@ -143,10 +160,11 @@ class Pipeline:
         return pace
 
     def run(self) -> RunResult:
-        result = RunResult(times=self.times)
+        result = RunResult(times=self.times, output_latency=self.output_latency)
         start = time.perf_counter()
         n_stages = len(self.stages)
         row = [0.0] * (n_stages + 1)
+        sent = [0.0] * len(self.outputs)  # capture -> each output done, this frame (ms)
         paced = not self.fast and not self.source.live
         pace = self._pacer() if paced else None
         frames: Iterable[Frame | None]
@@ -183,12 +201,16 @@ class Pipeline:
                     next_due = (t if late else next_due) + self.min_interval
                 row[:] = [0.0] * (n_stages + 1)
                 frame = item
+                first = 0  # this lane's first column in `sent`
                 for k, lane in enumerate(self.lanes):
-                    out_frame = self._run_lane(lane, item, row)
+                    out_frame = self._run_lane(lane, item, row, sent, first)
+                    first += len(lane.outputs)
                     if k == 0:
                         frame = out_frame
                 t_end = time.perf_counter()
                 self.times.record(row)
+                if sent:
+                    self.output_latency.record(sent)
                 latency_ms = (t_end - frame.capture_time) * 1000.0
                 if self.keep_latencies:
                     result.latencies_ms.append(latency_ms)
@@ -211,18 +233,24 @@ class Pipeline:
         return result
 
     @staticmethod
-    def _run_lane(lane: Lane, frame: Frame, row: list[float]) -> Frame:
-        """One performer's stages and outputs; adds each stage's microseconds to `row`."""
+    def _run_lane(
+        lane: Lane, frame: Frame, row: list[float], sent: list[float], first: int
+    ) -> Frame:
+        """One performer's stages and outputs; adds each stage's microseconds to `row`
+        and puts each output's capture-to-sent milliseconds in `sent[first:]`."""
         perf = time.perf_counter_ns
         stages = lane.stages
         for k, (_, stage) in enumerate(stages):
             t_start = perf()
             frame = stage(frame)
             row[k] += (perf() - t_start) / 1000.0
-        t_start = perf()
-        for out in lane.outputs:
+        t_start = t_sent = perf()
+        captured = frame.capture_time * 1e9
+        for j, out in enumerate(lane.outputs, first):
             out.send(frame)
-        row[len(stages)] += (perf() - t_start) / 1000.0
+            t_sent = perf()
+            sent[j] = (t_sent - captured) / 1e6
+        row[len(stages)] += (t_sent - t_start) / 1000.0
         return frame
 
     def _quiet(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from avatar_driver.codecs.csv_take import format_header, parse_take
 from avatar_driver.sources import VideoSource
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 
 
 def _one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
@@ -101,12 +102,52 @@ def test_csv_record_then_replay_gives_the_same_weights(
     np.testing.assert_allclose(again.timestamps, take.timestamps, atol=1e-4)
 
 
-def test_bench_json_fields() -> None:
-    proc = run_cli(["bench", "--source", "demo", "--frames", "120", "--json"])
+def _documented_bench_fields() -> dict[str, list[str]]:
+    """README's `bench --json` field list: each item's first field with the fields named
+    after its colon (the nested ones), or the item's fields when it has no colon."""
+    text = (ROOT / "README.md").read_text()
+    block = text.split("<!-- bench-json-fields -->")[1].split("<!-- /bench-json-fields -->")[0]
+    fields: dict[str, list[str]] = {}
+    for item in block.split("\n- ")[1:]:
+        head, colon, rest = item.partition(":")
+        names = re.findall(r"`([a-z_0-9]+)`", head)
+        if colon and len(names) == 1:
+            fields[names[0]] = re.findall(r"`([a-z_0-9]+)`", rest)
+        else:
+            for name in re.findall(r"`([a-z_0-9]+)`", item):
+                fields[name] = []
+    return fields
+
+
+def test_bench_json_has_the_documented_fields() -> None:
+    proc = run_cli(
+        ["bench", "--source", "demo", "--frames", "120", "--json", "--latencies",
+         "--output", "vrchat:127.0.0.1:9"]
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
+    documented = _documented_bench_fields()
+    assert len(documented) >= 15, documented  # the README block was found and read
+    for name, nested in documented.items():
+        assert name in report, f"README documents {name}, bench --json lacks it"
+        if name == "stages":  # stage names, then the fields of each
+            for stage in ("solver", "dynamics", "outputs"):
+                assert {"median_us", "p95_us", "mean_us"} <= set(nested)
+                assert {"median_us", "p95_us", "mean_us"} <= set(report[name][stage])
+        elif name == "outputs":  # each output's fields, then its latency's
+            for out in report[name].values():
+                assert set(nested) - {"median", "p95"} <= set(out), nested
+                assert set(out["latency_ms"]) == {"median", "p95"}
+        elif name in ("latency_ms", "paced"):
+            assert set(nested) <= set(report[name]), (name, nested)
+    assert not set(report) - set(documented), "undocumented bench --json fields"
     assert report["frames"] == 120
-    for stage in ("solver", "dynamics", "outputs"):
-        assert {"median_us", "p95_us"} <= set(report["stages"][stage])
-    assert report["outputs"] and all(o["errors"] == 0 for o in report["outputs"].values())
     assert report["datagrams_received"] > 0
+    # Two vrchat outputs: each has its own capture -> sent latency, the first no later
+    # than the second (sent first), the last one's equal to the frame's overall latency.
+    outs = list(report["outputs"].values())
+    assert len(outs) == 2 and all(o["errors"] == 0 for o in outs)
+    first, last = (o["latency_ms"]["median"] for o in outs)
+    assert 0.0 < first <= last
+    assert last == pytest.approx(report["latency_ms"]["median"], rel=0.05)
+    assert len(report["latencies_ms"]) == 120
