@@ -22,6 +22,7 @@ from ..closing import ClosesOnce
 from ..errors import ModelError
 from ..frame import Frame
 from ..shapes import MEDIAPIPE_TO_CANONICAL, N_SHAPES
+from .mediapipe_import import import_vision
 from .pose import euler_from_matrix
 
 __all__ = ["FaceTracker", "no_face", "to_frame"]
@@ -43,8 +44,7 @@ class FaceTracker(ClosesOnce):
         os.environ.setdefault("GLOG_minloglevel", "2")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         try:
-            import mediapipe as mp
-            from mediapipe.tasks.python import BaseOptions, vision
+            mp, BaseOptions, vision = import_vision()
         except ImportError as e:  # pragma: no cover - mediapipe is a hard dependency
             raise ModelError(f"mediapipe is not installed ({e}); pip install mediapipe") from e
         self._mp = mp
