@@ -89,10 +89,11 @@ def test_frames_reach_the_device_at_size_and_rate() -> None:
     cam = CaptureBackend.instances[-1]
     assert (cam.width, cam.height, cam.fps) == (320, 240, 20.0)
     assert cam.fourcc == pyvirtualcam.util.encode_fourcc(pyvirtualcam.PixelFormat.RGB.value)
+    render_avatar(_frame(0.0), 320, 240)  # the renderer's first call is slow: not timed
     last = _frame(1.0, jawOpen=1.0)
-    for k in range(10):
-        out.send(_frame(k * 0.05))
-        time.sleep(0.05)
+    for k in range(50):  # 100 frames a second offered for half a second
+        out.send(_frame(k * 0.01))
+        time.sleep(0.01)
     out.send(last)
     out.close()
     assert cam.closed == 1
@@ -100,10 +101,11 @@ def test_frames_reach_the_device_at_size_and_rate() -> None:
     assert out.stats.frames_sent == len(cam.frames) and out.stats.errors == 0
     # Latest wins and the final frame is delivered before the device closes.
     assert np.array_equal(cam.frames[-1].reshape(240, 320, 3), render_avatar(last, 320, 240))
-    # Never faster than the camera's rate over the run (single gaps jitter with the load of
-    # the machine, so they are not asserted: speed belongs in benchmarks).
+    # Delivered at the camera's 20 fps, not the 100 offered, over the run (single gaps and
+    # one render's time jitter with the load of the machine, so they are not asserted).
     rate = (len(cam.times) - 1) / (cam.times[-1] - cam.times[0])
-    assert rate <= 20 * 1.1
+    assert rate <= 20 * 1.25
+    assert len(cam.frames) <= 0.5 * 20 * 1.25 + 2
 
 
 def test_a_burst_is_coalesced_not_queued() -> None:
@@ -125,7 +127,7 @@ def test_a_slow_device_never_blocks_send() -> None:
         worst = max(worst, time.perf_counter() - t0)
         time.sleep(0.01)
     out.close()
-    assert worst < 0.05  # the device takes 0.2 s per frame
+    assert worst < 0.1  # the device takes 0.2 s per frame: a blocking send would show it
 
 
 def test_device_errors_are_counted() -> None:
