@@ -20,11 +20,12 @@ stages after the tracker cost as a function of the pause before them.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import socket
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,20 +43,17 @@ PAUSES_MS = (0.0, 2.0, 4.0, 8.0, 13.0)
 PAUSE_KINDS = ("busy-wait", "sleep", "MediaPipe call")
 
 
-def _paced(items: Sequence[Any], fps: float, repeats: int) -> Iterator[Any]:
-    """The items `repeats` times over, each at its due time (sleeping in between)."""
+def _paced(items: Iterable[Any], fps: float) -> Iterator[Any]:
+    """The items, each at its due time at `fps` (sleeping in between)."""
     start = time.perf_counter()
-    k = 0
-    for _ in range(repeats):
-        for item in items:
-            delay = start + k / fps - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            k += 1
-            yield item
+    for k, item in enumerate(items):
+        delay = start + k / fps - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        yield item
 
 
-def _cpu_share(run: Callable[[], None]) -> float:
+def _cpu_share(run: Callable[[], object]) -> float:
     """Process CPU seconds per wall second while `run` runs."""
     t0, c0 = time.perf_counter(), time.process_time()
     run()
@@ -65,19 +63,20 @@ def _cpu_share(run: Callable[[], None]) -> float:
 def decode_share(clip: str, repeats: int) -> float:
     """Our video source alone (decode + BGR->RGB), played at the clip's rate."""
 
-    def run() -> None:
-        start = time.perf_counter()
-        k = 0
+    def frames() -> Iterator[Frame]:
         for _ in range(repeats):
             source = open_source(clip)
-            for _frame in source:
-                k += 1
-                delay = start + k / source.fps - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
+            yield from source
             source.close()
 
-    return _cpu_share(run)
+    fps = _fps(clip)
+    return _cpu_share(lambda: collections.deque(_paced(frames(), fps), maxlen=0))
+
+
+def _fps(clip: str) -> float:
+    source = open_source(clip)
+    source.close()
+    return source.fps
 
 
 def tracker_share(clip: str, model: str, repeats: int) -> tuple[float, float]:
@@ -95,7 +94,7 @@ def tracker_share(clip: str, model: str, repeats: int) -> tuple[float, float]:
         clock = [frames[-1].timestamp]
 
         def run() -> None:
-            for f in _paced(frames, fps, repeats):
+            for f in _paced(frames * repeats, fps):
                 clock[0] += step
                 t = time.perf_counter()
                 tracker.detect(Frame(timestamp=clock[0], image=f.image))
