@@ -114,6 +114,11 @@ def _add_output_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--livelink-subject", metavar="NAME", help="Live Link subject name")
     g.add_argument("--livelink-device-id", metavar="ID", help="Live Link device id")
     g.add_argument(
+        "--vmc-head-position",
+        metavar="X,Y,Z",
+        help="VMC Head bone local position in metres, Unity axes (default 0,0.08,0)",
+    )
+    g.add_argument(
         "--vrchat-listen",
         metavar="HOST:PORT|off",
         help="where to hear VRChat's /avatar/change (default 127.0.0.1:9001; off to disable)",
@@ -127,7 +132,8 @@ def _add_output_arguments(p: argparse.ArgumentParser) -> None:
 
 def _output_extra(args: argparse.Namespace) -> dict[str, Any]:
     keys = ("vcam_view", "vcam_device", "vcam_size", "vcam_fps", "livelink_subject",
-            "livelink_device_id", "vrchat_listen", "vrchat_osc_folder")  # fmt: skip
+            "livelink_device_id", "vrchat_listen", "vrchat_osc_folder",
+            "vmc_head_position")  # fmt: skip
     return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
 
 

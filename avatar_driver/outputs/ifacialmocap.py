@@ -1,4 +1,8 @@
-"""iFacialMocap's text stream to 127.0.0.1:49983, for tools that accept that phone app."""
+"""iFacialMocap's text stream to 127.0.0.1:49983, for tools that accept that phone app.
+
+Frames are what the app sends a receiver that asked for protocol v2 (``&``, mirrored
+side labels, see `codecs.ifacialmocap`); the app's TCP mode is not offered.
+"""
 
 from __future__ import annotations
 

@@ -8,7 +8,11 @@ packer (`codecs.vmc.VmcPacker`) writes them, so a frame costs microseconds.
 
 from __future__ import annotations
 
-from ..codecs.vmc import VmcPacker
+import math
+from collections.abc import Sequence
+
+from ..codecs.vmc import HEAD_POSITION, VmcPacker
+from ..errors import OutputError
 from ..frame import Frame
 from ..mapping import CompiledMapping, load_mapping, perfect_sync_mapping
 from .base import OutputOptions, register_output
@@ -26,6 +30,19 @@ __all__ = [
 DEFAULT_HOST = "127.0.0.1"
 VMC_PORT = 39539
 BLENDER_PORT = 39540
+
+
+def parse_position(text: str) -> tuple[float, float, float]:
+    """``--vmc-head-position X,Y,Z`` (metres) as three finite floats."""
+    try:
+        parts = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        parts = ()
+    if len(parts) != 3 or not all(math.isfinite(v) and abs(v) <= 10.0 for v in parts):
+        raise OutputError(
+            f"vmc: bad --vmc-head-position {text!r}; expected X,Y,Z in metres, e.g. 0,0.08,0"
+        )
+    return parts[0], parts[1], parts[2]
 
 
 def resolve_mapping(options: OutputOptions, preset: str) -> CompiledMapping:
@@ -46,20 +63,24 @@ class VmcOutput(UdpOutput):
         host: str = DEFAULT_HOST,
         port: int | None = None,
         mapping: CompiledMapping | None = None,
+        head_position: Sequence[float] = HEAD_POSITION,
     ) -> None:
         super().__init__(host=host, port=self.default_port if port is None else port)
         self.mapping = mapping or perfect_sync_mapping("", pascal_case=self.pascal_case)
-        self._packer = VmcPacker(self.mapping.names)
+        self.head_position = tuple(head_position)
+        self._packer = VmcPacker(self.mapping.names, head_position=self.head_position)
 
     @classmethod
     def from_spec(cls, target: str | None, options: OutputOptions) -> VmcOutput:
         host, port = cls.address(target)
         mapping = resolve_mapping(options, cls.preset)
-        return cls(host=host, port=port, mapping=mapping)
+        text = options.extra.get("vmc_head_position")
+        head = parse_position(str(text)) if text else HEAD_POSITION
+        return cls(host=host, port=port, mapping=mapping, head_position=head)
 
     def set_mapping(self, mapping: CompiledMapping) -> None:
         """Swap the mapping (hot reload); the packer is rebuilt once, here."""
-        self._packer = VmcPacker(mapping.names)
+        self._packer = VmcPacker(mapping.names, head_position=self.head_position)
         self.mapping = mapping
 
     def encode(self, frame: Frame) -> list[bytes]:

@@ -1,4 +1,9 @@
-"""Replay of a recorded Live Link Face CSV take (ours or the iPhone app's): no tracker."""
+"""Replay of a recorded Live Link Face CSV take (ours or the iPhone app's): no tracker.
+
+Frames are stamped with the take's own timecode (seconds from 00:00:00:00, unwrapped
+across midnight), so Live Link frame numbers and a re-recorded take continue it; every
+stage downstream only uses differences of timestamps.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..codecs.csv_take import POSE_SCALE, Take, parse_take
+from ..codecs.csv_take import Take, parse_take, take_to_pose
 from ..errors import SourceError
 from ..frame import Frame
 from ..shapes import N_SHAPES, UNAVAILABLE
@@ -38,18 +43,20 @@ class ReplaySource(SourceBase):
         except ValueError as e:
             raise SourceError(f"take {self.path} is not a Live Link Face CSV: {e}") from e
         self.fps = float(self.take.fps)
-        self.description = f"take {self.path.name} ({len(self.take)} frames, {self.take.fps} fps)"
+        self.description = f"take {self.path.name} ({len(self.take)} frames, {self.take.fps:g} fps)"
         # tongueOut counts as measured only if the take carries it.
         self._unavailable = UNAVAILABLE & ~self.take.values[:, :N_SHAPES].any(axis=0)
 
     def __iter__(self) -> Iterator[Frame]:
         values = self.take.values
+        poses = take_to_pose(values[:, N_SHAPES:]).astype(np.float32)
+        start = self.take.start
         for i, t in enumerate(self.take.timestamps.tolist()):
             row = values[i]
             yield Frame(
-                timestamp=t,
+                timestamp=start + t,
                 weights=np.clip(row[:N_SHAPES], 0.0, 1.0),
-                pose=row[N_SHAPES:] / POSE_SCALE,
+                pose=poses[i],
                 face_present=True,
                 confidence=1.0,
                 index=i,

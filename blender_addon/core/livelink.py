@@ -4,6 +4,13 @@ Layout, big-endian, checked against Unreal's publisher and PyPI ``pylivelinkface
 u8 version (6) | i32 n + n bytes device id | i32 n + n bytes subject name | i32 frame |
 f32 subframe | i32 fps numerator | i32 fps denominator | u8 count | count x f32.
 The app sends a 36-byte device id, but lengths are read, never assumed.
+
+Value i is Unreal's ``EARFaceBlendShape(i)`` (`CHANNEL_NAMES`; AugmentedReality
+``ARTrackable.h``, also PyPI ``pylivelinkface`` and VRCFaceTracking's ``ArKitShapes.cs``):
+JawLeft before JawRight and MouthLeft before MouthRight, unlike a take's CSV columns.
+Head and eye angles are Unreal's: degrees / 180 with yaw > 0 toward the performer's own
+left, pitch > 0 chin down, roll > 0 toward the right shoulder (`pose_degrees` converts to
+avatar-driver's signs; the derivation is in avatar_driver/codecs/livelink.py).
 """
 
 from __future__ import annotations
@@ -16,17 +23,32 @@ from .arkit import ARKIT_NAMES, N_CHANNELS, N_SHAPES, POSE_NAMES, pascal
 
 __all__ = [
     "CHANNEL_NAMES",
+    "POSE_SIGN",
     "LiveLinkError",
     "LiveLinkPacket",
     "decode_packet",
     "encode_packet",
+    "pose_degrees",
 ]
 
 VERSION = 6
 MAX_ID = 256  # device id / subject name bytes; Unreal caps both at 256 characters
 
-#: Names the stream's channels go by (PascalCase, as in the app's CSV header).
-CHANNEL_NAMES: tuple[str, ...] = tuple(pascal(n) for n in ARKIT_NAMES + POSE_NAMES)
+#: Value i of a packet: Unreal's EARFaceBlendShape order (PascalCase names). The CSV
+#: order (`arkit.ARKIT_NAMES`) swaps JawLeft/JawRight and MouthLeft/MouthRight.
+_SWAP = {"jawLeft": "jawRight", "jawRight": "jawLeft", "mouthLeft": "mouthRight",
+         "mouthRight": "mouthLeft"}  # fmt: skip
+CHANNEL_NAMES: tuple[str, ...] = tuple(pascal(_SWAP.get(n, n)) for n in ARKIT_NAMES + POSE_NAMES)
+#: Unreal's sign of each pose value against avatar-driver's (yaw, pitch, roll per part).
+POSE_SIGN: tuple[float, ...] = (1.0, -1.0, -1.0) * 3
+
+
+def pose_degrees(values: tuple[float, ...] | list[float]) -> list[float]:
+    """Live Link's 9 pose values (-1..1, Unreal signs) as degrees in avatar-driver's signs:
+    yaw > 0 toward the performer's left, pitch > 0 chin up, roll > 0 toward the left
+    shoulder."""
+    return [v * 180.0 * s for v, s in zip(values, POSE_SIGN, strict=False)]
+
 
 _I32 = struct.Struct(">i")
 _TIME = struct.Struct(">ifii")

@@ -1,11 +1,17 @@
-"""Reading Live Link Face CSV takes (the app's recordings, and avatar-driver's ``csv``
-output).
+"""Live Link Face CSV takes: the one timecode and take reader of the add-on and the tool.
 
-Format: header ``Timecode,BlendShapeCount,<61 names>``; each row a timecode
-``HH:MM:SS:FF.fff`` (hours, minutes, seconds, frame and fraction of a frame), a count and
-the values. Columns are read by header name, not position. The timecode's frame rate is
-not in the file: it is inferred from where the frame field wraps to 0 (snapped to a common
-rate), or 60 (the app's default) when the take never crosses a second.
+Format (what the iPhone app records, and avatar-driver's ``csv`` output): header
+``Timecode,BlendShapeCount,<names>``; each row a timecode ``HH:MM:SS:FF.fff`` (hours,
+minutes, seconds, frame at the take's rate, and the thousandths of a frame: the subframe),
+a count and the values. Columns are read by header name, not position.
+
+The take's frame rate is not in the file. It is inferred from the largest frame field
+(+1), snapped up to a common rate when it is within a few frames of one (frames skipped
+before a wrap), or 60 (the app's default) when the take never crosses a second.
+
+Standard library only: this file ships in the Blender extension as ``core/takes.py`` and
+avatar-driver imports the same file as ``avatar_driver.codecs.take_text`` (a symlink), so
+the two cannot read a take at different rates.
 """
 
 from __future__ import annotations
@@ -18,12 +24,24 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["COMMON_RATES", "DEFAULT_TIMECODE_FPS", "Take", "TakeError", "infer_fps", "parse_take"]
+__all__ = [
+    "COMMON_RATES",
+    "DEFAULT_TIMECODE_FPS",
+    "Take",
+    "TakeError",
+    "format_timecode",
+    "frame_time",
+    "infer_fps",
+    "parse_take",
+    "parse_timecode",
+]
 
 DEFAULT_TIMECODE_FPS = 60.0
-COMMON_RATES = (23.976, 24.0, 25.0, 29.97, 30.0, 48.0, 50.0, 59.94, 60.0, 100.0, 120.0)
-MAX_ROWS = 1_000_000
-
+COMMON_RATES = (23.976, 24.0, 25.0, 29.97, 30.0, 48.0, 50.0, 59.94, 60.0, 100.0, 120.0, 240.0)
+MAX_ROWS = 2_000_000  # ~9 hours at 60 fps: refuse absurd files rather than fill memory
+#: Largest float32 below 1: a subframe packed as f32 must never round up to 1.0.
+SUBFRAME_MAX = 1.0 - 2.0**-24
+_SNAP = 1e-6  # frames: a time this close below a frame boundary is on it (float noise)
 _TIMECODE = re.compile(r"^\s*(\d{1,3}):(\d{1,2}):(\d{1,2})[:;](\d{1,4})(\.\d+)?\s*$")
 _DAY = 24 * 3600.0
 
@@ -39,10 +57,35 @@ class Take:
     columns: dict[str, list[float]]  # name -> one value per row
     timecode_fps: float
     fps_inferred: bool
+    start: float = 0.0  # the first row's timecode in seconds (of the day, for the app)
 
     @property
     def duration(self) -> float:
         return self.times[-1] if self.times else 0.0
+
+
+def frame_time(seconds: float, fps_num: float, fps_den: float = 1.0) -> tuple[int, float]:
+    """Frame number and subframe in [0, 1) of a time at ``fps_num / fps_den``.
+
+    A time a hair below a frame boundary (2/60 s * 60 = 1.9999999) is that frame, not the
+    previous one with subframe 1.0.
+    """
+    frames = seconds * fps_num / fps_den
+    number = math.floor(frames + _SNAP)
+    sub = frames - number
+    if sub < _SNAP:
+        return number, 0.0
+    return number, min(sub, SUBFRAME_MAX)
+
+
+def format_timecode(number: int, fps: int, subframe: float = 0.0) -> str:
+    """``HH:MM:SS:FF.fff`` for frame `number` (counted from 00:00:00:00) at a whole rate."""
+    number = max(0, int(number))
+    whole, ff = divmod(number, fps)
+    frac = min(999, max(0, math.floor(subframe * 1000.0)))
+    m, s = divmod(whole, 60)
+    h, m = divmod(m, 60)
+    return f"{h % 24:02d}:{m:02d}:{s:02d}:{ff:02d}.{frac:03d}"
 
 
 def parse_timecode(text: str) -> tuple[int, int, int, float]:
@@ -58,18 +101,19 @@ def parse_timecode(text: str) -> tuple[int, int, int, float]:
 
 
 def infer_fps(timecodes: list[tuple[int, int, int, float]]) -> float | None:
-    """The timecode rate from where the frame field wraps, or None if it never does."""
-    best: int | None = None
-    for a, b in itertools.pairwise(timecodes):
-        if b[:3] != a[:3] and int(b[3]) < int(a[3]):
-            best = max(best or 0, int(a[3]))
-    if best is None:
+    """The timecode rate from the largest frame field, or None if the take never crosses
+    a second (then only a lower bound is known)."""
+    if not timecodes:
         return None
-    est = best + 1.0
-    # Frames can be skipped just before a wrap, so snap up to the nearest common rate.
+    crosses = any(b[:3] != a[:3] for a, b in itertools.pairwise(timecodes))
+    top = max(int(t[3]) for t in timecodes)
+    if not crosses:
+        return None if top + 1 <= DEFAULT_TIMECODE_FPS else float(top + 1)
+    est = top + 1.0
+    # Frames can be skipped just before every wrap, so snap up to a close common rate.
     above = [r for r in COMMON_RATES if r >= est - 0.5]
-    if above and above[0] - est <= max(2.0, 0.1 * est):
-        return round(above[0])
+    if above and above[0] - est <= max(2.0, 0.05 * est):
+        return float(round(above[0]))
     return est
 
 
@@ -83,7 +127,7 @@ def parse_take(source: str | Path, *, timecode_fps: float | None = None) -> Take
         where = str(source)
     else:
         text, where = source, "<text>"
-    return _parse(text, where, timecode_fps)
+    return _parse(text.lstrip("\ufeff"), where, timecode_fps)
 
 
 def _parse(text: str, where: str, timecode_fps: float | None) -> Take:
@@ -91,14 +135,10 @@ def _parse(text: str, where: str, timecode_fps: float | None) -> Take:
     try:
         header = [h.strip() for h in next(rows)]
     except StopIteration:
-        raise TakeError(f"{where}: empty file") from None
+        raise TakeError(f"{where}: the file is empty") from None
     while header and header[-1] == "":
         header.pop()
-    if (
-        len(header) < 3
-        or header[0].lower() != "timecode"
-        or header[1].lower() != ("blendshapecount")
-    ):
+    if len(header) < 3 or header[0].lower() != "timecode" or header[1].lower() != "blendshapecount":
         raise TakeError(
             f"{where}: line 1: expected 'Timecode,BlendShapeCount,<names>', got "
             f"{','.join(header[:3])[:80]!r}"
@@ -112,20 +152,25 @@ def _parse(text: str, where: str, timecode_fps: float | None) -> Take:
         if not row or all(not c.strip() for c in row):
             continue
         if len(stamps) >= MAX_ROWS:
-            raise TakeError(f"{where}: more than {MAX_ROWS} rows")
+            raise TakeError(f"{where}: more than {MAX_ROWS} rows; split the take")
         if len(row) < len(header):
-            raise TakeError(f"{where}: line {line_no}: {len(row)} fields, expected {len(header)}")
+            raise TakeError(
+                f"{where}: line {line_no}: {len(row) - 2} values, expected {len(names)} "
+                "as in the header"
+            )
         try:
             stamps.append(parse_timecode(row[0]))
             vals = [float(c) for c in row[2 : 2 + len(names)]]
         except ValueError as e:
             raise TakeError(f"{where}: line {line_no}: {e}") from e
         if not all(math.isfinite(v) for v in vals):
-            raise TakeError(f"{where}: line {line_no}: non-finite value")
+            raise TakeError(
+                f"{where}: line {line_no}: non-finite value; values must be finite numbers"
+            )
         for col, v in zip(cols, vals, strict=True):
             col.append(v)
     if not stamps:
-        raise TakeError(f"{where}: no data rows")
+        raise TakeError(f"{where}: no data rows (a header but no frames)")
 
     inferred = timecode_fps is None
     fps = timecode_fps or infer_fps(stamps) or DEFAULT_TIMECODE_FPS
@@ -143,4 +188,5 @@ def _parse(text: str, where: str, timecode_fps: float | None) -> Take:
     if order != list(range(len(times))):
         times = [times[i] for i in order]
         cols = [[c[i] for i in order] for c in cols]
-    return Take(names, times, dict(zip(names, cols, strict=True)), float(fps), inferred)
+    columns = dict(zip(names, cols, strict=True))
+    return Take(names, times, columns, float(fps), inferred, t0)

@@ -1,4 +1,4 @@
-"""VMC bundles: message order, types, one Apply per frame, splitting, the head bone."""
+"""VMC bundles: message order, types, one Apply per frame, splitting, head and eye bones."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pythonosc.osc_bundle import OscBundle
 
 from avatar_driver.codecs.osc import MAX_DATAGRAM
 from avatar_driver.codecs.rotation import unity_quaternion
-from avatar_driver.codecs.vmc import VmcPacker, encode_vmc
+from avatar_driver.codecs.vmc import EYE_POSITIONS, HEAD_POSITION, VmcPacker, encode_vmc
 from avatar_driver.frame import Frame
 from avatar_driver.shapes import ARKIT_NAMES, pascal
 
@@ -30,7 +30,7 @@ def _messages(datagrams: list[bytes]) -> list[tuple[str, list[Any]]]:
 def _frame() -> Frame:
     f = Frame(timestamp=12.25, face_present=True)
     f.weights[:] = np.linspace(0, 1, 52, dtype=np.float32)
-    f.pose[:3] = (20.0, -10.0, 5.0)
+    f.pose[:] = (20.0, -10.0, 5.0, 12.0, 4.0, 0.0, 10.0, 4.0, 0.0)
     return f
 
 
@@ -46,17 +46,33 @@ def test_one_frame_in_order() -> None:
     assert [a for a, _ in msgs[52:]] == [
         "/VMC/Ext/Blend/Apply",
         "/VMC/Ext/Bone/Pos",
+        "/VMC/Ext/Bone/Pos",
+        "/VMC/Ext/Bone/Pos",
         "/VMC/Ext/T",
         "/VMC/Ext/OK",
     ]
     assert msgs[52][1] == []
-    bone = msgs[53][1]
-    assert bone[0] == "Head" and len(bone) == 8
-    assert all(isinstance(v, float) for v in bone[1:])
-    assert np.allclose(bone[4:], unity_quaternion(20.0, -10.0, 5.0), atol=1e-6)
-    assert math.isclose(math.hypot(*bone[4:]), 1.0, abs_tol=1e-6)
-    assert msgs[54][1] == [pytest.approx(12.25)]
-    assert msgs[55][1] == [1, 3, 0, 1]
+    bones = {m[1][0]: m[1][1:] for m in msgs[53:56]}
+    assert list(bones) == ["Head", "LeftEye", "RightEye"]
+    for name, angles in (("Head", f.pose[:3]), ("LeftEye", f.pose[3:6]), ("RightEye", f.pose[6:])):
+        bone = bones[name]
+        assert len(bone) == 7 and all(isinstance(v, float) for v in bone)
+        assert np.allclose(bone[3:], unity_quaternion(*map(float, angles)), atol=1e-6)
+        assert math.isclose(math.hypot(*bone[3:]), 1.0, abs_tol=1e-6)
+    assert bones["Head"][:3] == pytest.approx(HEAD_POSITION)
+    assert bones["LeftEye"][:3] == pytest.approx(EYE_POSITIONS[0])
+    assert bones["LeftEye"][0] < 0 < bones["RightEye"][0]  # the avatar's left is -x in Unity
+    assert msgs[56][1] == [pytest.approx(12.25)]
+    assert msgs[57][1] == [1, 3, 0, 1]
+
+
+def test_head_position_is_configurable_and_never_zero_by_default() -> None:
+    assert math.hypot(*HEAD_POSITION) > 0.05
+    msgs = _messages(VmcPacker(NAMES, head_position=(0.0, 0.1, 0.02)).pack(np.zeros(52)))
+    head = next(p for a, p in msgs if a == "/VMC/Ext/Bone/Pos" and p[0] == "Head")
+    assert head[1:4] == pytest.approx([0.0, 0.1, 0.02])
+    with pytest.raises(ValueError, match="triples"):
+        VmcPacker(NAMES, head_position=(0.0, 0.1))
 
 
 def test_tracking_flag_follows_the_face() -> None:

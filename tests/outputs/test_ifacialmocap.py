@@ -21,8 +21,8 @@ def test_command_streams_ifacialmocap_frames() -> None:
         texts = [rx.recv(65536).decode("ascii") for _ in range(6)]
     for text in texts:
         shapes, _, pose = text.partition("=")
-        pairs = dict(p.rsplit("-", 1) for p in shapes.strip("|").split("|"))
-        assert list(pairs) == list(IFM_NAMES)
+        pairs = dict(p.split("&") for p in shapes.strip("|").split("|"))
+        assert sorted(pairs) == sorted(IFM_NAMES) and text.startswith("tongueOut&0|")
         assert all(0 <= int(v) <= 100 for v in pairs.values())
         assert pose.startswith("head#") and "|rightEye#" in pose and "|leftEye#" in pose
 

@@ -100,10 +100,12 @@ def test_vmc_through_oscdump(oscdump: str) -> None:
     assert {t for t, _ in by_addr["/VMC/Ext/Bone/Pos"]} == {"sfffffff"}
     assert {t for t, _ in by_addr["/VMC/Ext/T"]} == {"f"}
     assert {t for t, _ in by_addr["/VMC/Ext/OK"]} == {"iiii"}
-    for _, args in by_addr["/VMC/Ext/Bone/Pos"]:
-        assert args[0] == '"Head"'
+    bones = by_addr["/VMC/Ext/Bone/Pos"]
+    assert [a[0] for _, a in bones] == ['"Head"', '"LeftEye"', '"RightEye"'] * frames
+    for _, args in bones:
         q = [float(v) for v in args[4:]]
         assert math.isclose(math.hypot(*q), 1.0, abs_tol=1e-5)
+        assert math.hypot(*(float(v) for v in args[1:4])) > 0.05  # never inside the parent
     times = [float(a[0]) for _, a in by_addr["/VMC/Ext/T"]]
     assert times[:N] == pytest.approx([k / 30.0 for k in range(N)], abs=1e-5)
     # Each frame is Val..., Apply, Bone, T, OK: the Apply closes every frame.
@@ -137,7 +139,7 @@ def test_vmc_through_python_osc_with_known_poses() -> None:
             assert time.monotonic() < deadline
             time.sleep(0.02)
     assert out.stats.frames_sent == 4 and out.stats.errors == 0
-    bones = [args for a, args in got if a == "/VMC/Ext/Bone/Pos"]
+    bones = [args for a, args in got if a == "/VMC/Ext/Bone/Pos" and args[0] == "Head"]
     s = math.sqrt(0.5)
     expected = [(0, 0, 0, 1), (0, -s, 0, s), (-s, 0, 0, s), (0, 0, s, s)]
     for args, q in zip(bones, expected, strict=True):

@@ -86,8 +86,10 @@ def test_replay_source(tmp_path: Path) -> None:
     frames = list(src)
     assert len(frames) == 120
     np.testing.assert_allclose(frames[1].weights, values[:52], atol=1e-6)
-    # Pose is stored as Live Link sends it (degrees / 180) and read back in degrees.
-    np.testing.assert_allclose(frames[1].pose, values[52:] * 180.0, atol=2e-4)
+    # Pose is stored as Live Link sends it (Unreal's signs, degrees / 180), read back in
+    # degrees with our signs: yaw keeps its sign, pitch and roll flip.
+    sign = np.array([1.0, -1.0, -1.0] * 3)
+    np.testing.assert_allclose(frames[1].pose, values[52:] * 180.0 * sign, atol=2e-4)
     assert frames[1].timestamp == pytest.approx(1 / 60)
 
 
