@@ -8,9 +8,14 @@ i32 frame | f32 subframe | i32 fps num | i32 fps den | u8 count | count x f32, b
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import itertools
 import struct
+import sys
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -206,3 +211,27 @@ def test_fps_fraction(fps: float, expected: tuple[int, int]) -> None:
 def test_bad_subject_is_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="subject name"):
         LiveLinkEncoder(subject=bad)
+
+
+def _addon_livelink() -> ModuleType:
+    """The Blender add-on's bpy-free decoder, loaded without the add-on package (bpy)."""
+    core = Path(__file__).resolve().parents[2] / "blender_addon" / "core"
+    if "adcore" not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            "adcore", core / "__init__.py", submodule_search_locations=[str(core)]
+        )
+        assert spec and spec.loader
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["adcore"] = mod
+        spec.loader.exec_module(mod)
+    return importlib.import_module("adcore.livelink")
+
+
+def test_the_addon_decoder_reads_our_packets_by_name() -> None:
+    addon = _addon_livelink()
+    f = known_frame()
+    p = addon.decode_packet(encode_livelink(f, fps=64))
+    assert (p.shapes["JawLeft"], p.shapes["JawRight"]) == (0.5, 0.0)
+    assert (p.shapes["MouthLeft"], p.shapes["MouthRight"]) == (0.0, 0.125)
+    assert addon.pose_degrees(p.values[52:]) == pytest.approx(f.pose.tolist(), abs=1e-4)
+    assert addon.CHANNEL_NAMES == PACKET_NAMES
