@@ -80,6 +80,10 @@ class OscPacker:
     ``types`` holds one of ``"f"``, ``"i"``, ``"b"`` (bool) per address. `pack` takes the
     values as a float array in the same order (bools: > 0.5 is true; ints are rounded
     and clipped to int32) and, optionally, a boolean mask of which to include.
+
+    An address given more than once is one message whose arguments are those values in
+    order (VRChat's ``/tracking/eye/LeftRightPitchYaw`` takes four floats); it is sent
+    whole when any of its values is included, after the single-value messages.
     """
 
     def __init__(
@@ -90,6 +94,10 @@ class OscPacker:
         self.addresses = tuple(addresses)
         self.types = tuple(types)
         self.max_size = max_size
+        self._vectors: _Vectors | None = None
+        if len(set(self.addresses)) < len(self.addresses):
+            self._vectors = _Vectors(self.addresses, self.types, max_size)
+            return
         n = len(self.addresses)
         kinds = np.array([t for t in self.types], dtype="<U1")
         bad = set(self.types) - {"f", "i", "b"}
@@ -166,6 +174,8 @@ class OscPacker:
 
     def pack(self, values: np.ndarray, include: np.ndarray | None = None) -> list[bytes]:
         """Datagrams (bundles) carrying the values, all or those where `include` is true."""
+        if self._vectors is not None:
+            return self._vectors.pack(values, include)
         values = np.asarray(values, dtype=np.float64)
         if include is not None:
             include = np.asarray(include)
@@ -240,6 +250,68 @@ class OscPacker:
             end = int(cum[k - 1])
             out.append(_BUNDLE_HEAD + data[base:end])
             base = end
+        return out
+
+
+class _Vectors:
+    """Packing for address lists where some address repeats (multi-argument messages).
+
+    The single-value addresses keep the fast `OscPacker`; each repeated address is one
+    message built per send (there are one or two of them), appended to the last bundle
+    when it fits, else in a bundle of its own.
+    """
+
+    def __init__(self, addresses: tuple[str, ...], types: tuple[str, ...], max_size: int):
+        groups: dict[str, list[int]] = {}
+        for i, a in enumerate(addresses):
+            groups.setdefault(a, []).append(i)
+        single = [g[0] for g in groups.values() if len(g) == 1]
+        self.single = np.array(single, dtype=np.intp)
+        self.inner = OscPacker([addresses[i] for i in single], [types[i] for i in single],
+                               max_size=max_size)  # fmt: skip
+        self.max_size = max_size
+        self.groups: list[tuple[np.ndarray, bytes, str]] = []
+        for a, idx in groups.items():
+            if len(idx) > 1:
+                kinds = "".join(types[i] for i in idx)
+                if set(kinds) - {"f", "i", "b"}:
+                    raise ValueError(f"unsupported OSC types in {kinds!r}; expected f, i or b")
+                self.groups.append((np.array(idx, dtype=np.intp), osc_string(a), kinds))
+        if any(len(_BUNDLE_HEAD) + 4 + len(self._message(g, [0.0] * len(g[0]))) > max_size
+               for g in self.groups):  # fmt: skip
+            raise ValueError("an OSC message is too long to fit in one datagram")
+
+    @staticmethod
+    def _message(group: tuple[np.ndarray, bytes, str], vals: list[float]) -> bytes:
+        _, head, kinds = group
+        tags = ","
+        payload = b""
+        for kind, x in zip(kinds, vals, strict=True):
+            if kind == "b":
+                tags += "T" if x > 0.5 else "F"
+            elif kind == "i":
+                tags += "i"
+                payload += struct.pack(">i", int(min(max(round(x), -(2**31)), 2**31 - 1)))
+            else:
+                tags += "f"
+                payload += np.array([x], dtype=">f4").tobytes()  # inf past float32, no error
+        body = head + osc_string(tags) + payload
+        return struct.pack(">i", len(body)) + body
+
+    def pack(self, values: np.ndarray, include: np.ndarray | None) -> list[bytes]:
+        values = np.asarray(values, dtype=np.float64)
+        sub = None if include is None else np.asarray(include).ravel()[self.single]
+        out = self.inner.pack(values[self.single], sub)
+        extra = b"".join(
+            self._message(g, values[g[0]].tolist())
+            for g in self.groups
+            if include is None or np.asarray(include).ravel()[g[0]].any()
+        )
+        if extra:
+            if out and len(out[-1]) + len(extra) <= self.max_size:
+                out[-1] += extra
+            else:
+                out.append(_BUNDLE_HEAD + extra)
         return out
 
 
