@@ -256,9 +256,10 @@ class OscPacker:
 class _Vectors:
     """Packing for address lists where some address repeats (multi-argument messages).
 
-    The single-value addresses keep the fast `OscPacker`; each repeated address is one
-    message built per send (there are one or two of them), appended to the last bundle
-    when it fits, else in a bundle of its own.
+    The single-value addresses keep the fast `OscPacker` (over a gather of their values);
+    each repeated address is one message (there are one or two), its header prepared when
+    all its arguments are floats, appended to the last bundle when it fits, else in a
+    bundle of its own.
     """
 
     def __init__(self, addresses: tuple[str, ...], types: tuple[str, ...], max_size: int):
@@ -270,23 +271,33 @@ class _Vectors:
         self.inner = OscPacker([addresses[i] for i in single], [types[i] for i in single],
                                max_size=max_size)  # fmt: skip
         self.max_size = max_size
-        self.groups: list[tuple[np.ndarray, bytes, str]] = []
+        # (indices, prepared size + address + tags when all floats, else the address)
+        self.groups: list[tuple[np.ndarray, bytes | None, bytes, str]] = []
         for a, idx in groups.items():
             if len(idx) > 1:
                 kinds = "".join(types[i] for i in idx)
                 if set(kinds) - {"f", "i", "b"}:
                     raise ValueError(f"unsupported OSC types in {kinds!r}; expected f, i or b")
-                self.groups.append((np.array(idx, dtype=np.intp), osc_string(a), kinds))
-        if any(len(_BUNDLE_HEAD) + 4 + len(self._message(g, [0.0] * len(g[0]))) > max_size
+                head = osc_string(a)
+                floats = None
+                if set(kinds) == {"f"}:
+                    body = head + osc_string("," + kinds)
+                    floats = struct.pack(">i", len(body) + 4 * len(idx)) + body
+                self.groups.append((np.array(idx, dtype=np.intp), floats, head, kinds))
+        self.group_idx = np.concatenate([g[0] for g in self.groups])
+        self.group_len = [len(g[0]) for g in self.groups]
+        if any(len(_BUNDLE_HEAD) + len(self._message(g, np.zeros(len(g[0])))) > max_size
                for g in self.groups):  # fmt: skip
             raise ValueError("an OSC message is too long to fit in one datagram")
 
     @staticmethod
-    def _message(group: tuple[np.ndarray, bytes, str], vals: list[float]) -> bytes:
-        _, head, kinds = group
+    def _message(group: tuple[np.ndarray, bytes | None, bytes, str], vals: np.ndarray) -> bytes:
+        _, floats, head, kinds = group
+        if floats is not None:
+            return floats + vals.astype(">f4").tobytes()  # inf past float32, no error
         tags = ","
         payload = b""
-        for kind, x in zip(kinds, vals, strict=True):
+        for kind, x in zip(kinds, vals.tolist(), strict=True):
             if kind == "b":
                 tags += "T" if x > 0.5 else "F"
             elif kind == "i":
@@ -294,19 +305,25 @@ class _Vectors:
                 payload += struct.pack(">i", int(min(max(round(x), -(2**31)), 2**31 - 1)))
             else:
                 tags += "f"
-                payload += np.array([x], dtype=">f4").tobytes()  # inf past float32, no error
+                payload += np.array([x], dtype=">f4").tobytes()
         body = head + osc_string(tags) + payload
         return struct.pack(">i", len(body)) + body
 
     def pack(self, values: np.ndarray, include: np.ndarray | None) -> list[bytes]:
         values = np.asarray(values, dtype=np.float64)
-        sub = None if include is None else np.asarray(include).ravel()[self.single]
-        out = self.inner.pack(values[self.single], sub)
-        extra = b"".join(
-            self._message(g, values[g[0]].tolist())
-            for g in self.groups
-            if include is None or np.asarray(include).ravel()[g[0]].any()
-        )
+        if include is None:
+            out = self.inner.pack(values.take(self.single))
+            wanted = [True] * len(self.groups)
+        else:
+            include = np.asarray(include).ravel()
+            out = self.inner.pack(values.take(self.single), include.take(self.single))
+            flags = include.take(self.group_idx).tolist()
+            wanted, pos = [], 0
+            for n in self.group_len:
+                wanted.append(any(flags[pos : pos + n]))
+                pos += n
+        chosen = [g for g, want in zip(self.groups, wanted, strict=True) if want]
+        extra = b"".join(self._message(g, values.take(g[0])) for g in chosen)
         if extra:
             if out and len(out[-1]) + len(extra) <= self.max_size:
                 out[-1] += extra

@@ -68,6 +68,6 @@ def test_oscdump_gets_jaw_open_as_a_float(oscdump: str) -> None:
         dump.terminate()
         text, _ = dump.communicate(timeout=5)
     # "<timetag> <address> <types> <values...>" per message.
-    jaw = [ln.split()[2:] for ln in text.splitlines() if ln.split()[1:2] == [JAW]]
-    assert [t for t, _ in jaw] == ["f", "f"], text[:400]
-    assert [float(v) for _, v in jaw] == [0.25, 0.5]
+    seen = [ln.split()[2:] for ln in text.splitlines() if ln.split()[1:2] == [JAW]]
+    assert [t for t, _ in seen] == ["f", "f"], text[:400]
+    assert [float(v) for _, v in seen] == [0.25, 0.5]

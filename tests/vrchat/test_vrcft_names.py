@@ -101,6 +101,10 @@ def _simple(s: Shapes) -> Shapes:
     return out
 
 
+def _difference(s: Shapes, a: str, b: str) -> Callable[[], float]:
+    return lambda: s[a] - s[b]
+
+
 def _combined(s: Shapes, openness: tuple[float, float]) -> dict[str, Callable[[], float]]:
     """The UnifiedCombinedShapes entries this mapping added, as VRCFaceTracking writes them."""
     lo, ro = openness
@@ -116,7 +120,7 @@ def _combined(s: Shapes, openness: tuple[float, float]) -> dict[str, Callable[[]
         "v2/LipPuckerLower": lambda: (s["LipPuckerLowerRight"] + s["LipPuckerLowerLeft"]) / 2,
         "v2/LipPuckerRight": lambda: (s["LipPuckerUpperRight"] + s["LipPuckerLowerRight"]) / 2,
         "v2/LipPuckerLeft": lambda: (s["LipPuckerUpperLeft"] + s["LipPuckerLowerLeft"]) / 2,
-        **{f"v2/LipSuckFunnel{k}": (lambda k=k: s["LipSuck" + k] - s["LipFunnel" + k]) for k in q},
+        **{f"v2/LipSuckFunnel{k}": _difference(s, "LipSuck" + k, "LipFunnel" + k) for k in q},
         # MouthTightener has no ARKit source (0 in this mapping), so only the stretch half.
         "v2/MouthTightenerStretchLeft": lambda: 0.0 - s["MouthStretchLeft"],
         "v2/MouthTightenerStretchRight": lambda: 0.0 - s["MouthStretchRight"],
