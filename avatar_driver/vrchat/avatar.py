@@ -235,8 +235,9 @@ def wires_for_avatar(mapping: CompiledMapping, params: Sequence[AvatarParam]) ->
 
     Like VRCFaceTracking, the first declared Float (and the first Bool) whose address
     matches is used; an Int is taken only by an ``int`` entry (VRCFaceTracking sends no
-    ints); bits count ``2**n`` steps for the n bits declared; a Negative bit is sent even
-    without value bits. Bits past the 8th are ignored.
+    ints); a ``bool`` entry (the tracking flags, VRCFT's ConditionalBoolParameter) fills
+    only a Bool; bits count ``2**n`` steps for the n bits declared; a Negative bit is sent
+    even without value bits. Bits past the 8th are ignored.
     """
     wires: list[Wire] = []
     known = {e.name for e in mapping.entries} | set(LEGACY_EYE_NAMES)
@@ -245,12 +246,18 @@ def wires_for_avatar(mapping: CompiledMapping, params: Sequence[AvatarParam]) ->
             if _native_wanted(e.address, params, known):
                 wires.append(Wire(e.name, e.address, _OSC_TYPE[e.type], i, DIRECT))
             continue
+        flag = next((p for p in params if p.type == "b" and _matches(p.address, e.name)), None)
+        if e.type == "bool":  # a flag (VRCFT's ConditionalBoolParameter): Bool only
+            if flag is not None:
+                half = e.hysteresis / 2
+                wires.append(Wire(flag.name, flag.address, "b", i, BOOL, on=e.threshold + half,
+                                  off=e.threshold - half))  # fmt: skip
+            continue
         value_type = "i" if e.type == "int" else "f"
         direct = next((p for p in params if p.type == value_type and _matches(p.address, e.name)),
                       None)  # fmt: skip
         if direct is not None:
             wires.append(Wire(direct.name, direct.address, value_type, i, DIRECT))
-        flag = next((p for p in params if p.type == "b" and _matches(p.address, e.name)), None)
         if flag is not None:
             half = e.hysteresis / 2
             wires.append(Wire(flag.name, flag.address, "b", i, BOOL, on=e.threshold + half,

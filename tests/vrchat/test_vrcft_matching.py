@@ -105,10 +105,18 @@ def ours(params: list[AvatarParam]) -> set[Sent]:
     return got
 
 
+#: UnifiedExpressionsParameters.cs declares these as ConditionalBoolParameter (a
+#: BaseParam<bool>), not EParam.
+CONDITIONAL_BOOLS = {"EyeTrackingActive", "ExpressionTrackingActive", "LipTrackingActive"}
+
+
 def theirs(params: list[AvatarParam]) -> set[Sent]:
     got: set[Sent] = set()
     for e in MAPPING.entries:
-        if is_avatar_address(e.address):
+        if e.name in CONDITIONAL_BOOLS:
+            if (p := _base_param(e.name, "b", params)) is not None:
+                got.add(Sent(e.name, p.address, "bool"))
+        elif is_avatar_address(e.address):
             got |= {s if s.kind == "bit" else Sent(s.entry, s.address, s.kind)
                     for s in vrcft_relevant(e.name, params)}  # fmt: skip
     return got
@@ -140,6 +148,8 @@ AVATARS: dict[str, list[AvatarParam]] = {
     "bool, int, float of one name": [P("v2/JawOpen", "b"), P("v2/JawOpen", "i"),
                                      P("v2/JawOpen", "f", PREFIX + "FT/v2/JawOpen")],
     "int only": [P("v2/EyeLidLeft", "i"), P("v2/JawOpen1", "i"), P("v2/JawOpen2", "i")],
+    "flags of other types": [P("EyeTrackingActive", "f"), P("LipTrackingActive", "i"),
+                             P("FT/ExpressionTrackingActive", "b"), P("LipTrackingActive1", "b")],
     "float bits as floats": [P("v2/JawOpen1", "f"), P("v2/JawOpen2", "f")],
     "two prefixes, first wins": [P("FT/v2/JawOpen", "f"), P("v2/JawOpen", "f"),
                                  P("v2/EyeLid", "b"), P("FT/v2/EyeLid", "b")],
