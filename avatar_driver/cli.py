@@ -191,6 +191,17 @@ def build_parser() -> argparse.ArgumentParser:
     check = mapsub.add_parser("check", help="validate a mapping file or preset and summarize it")
     check.add_argument("file", metavar="FILE", help="a mapping file, or a preset name")
 
+    vrchat = sub.add_parser("vrchat", help="VRChat avatars")
+    vsub = vrchat.add_subparsers(dest="vrchat_command", required=True, parser_class=_Parser)
+    vparams = vsub.add_parser("params", help="synced bits the avatar's face parameters use")
+    vparams.add_argument(
+        "--avatar-config", metavar="FILE", help="the avatar's OSC config (OSC/<user>/Avatars/...)"
+    )
+    vparams.add_argument("--mapping", metavar="FILE", help="mapping file or preset")
+    vparams.add_argument(
+        "--budget", metavar="BITS", type=_positive_int, help="bits the face may use"
+    )
+
     model = sub.add_parser("model", help="the face model file")
     msub = model.add_subparsers(dest="model_command", required=True, parser_class=_Parser)
     msub.add_parser("info", help="which model file is used and where it came from")
@@ -244,6 +255,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _cmd_mapping(args)
     if args.command == "model":
         return _cmd_model(args)
+    if args.command == "vrchat":
+        from .vrchat.budget import run_params
+
+        return run_params(args)
     raise ConfigError(f"unknown command {args.command!r}")  # pragma: no cover
 
 

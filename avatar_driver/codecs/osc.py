@@ -80,6 +80,10 @@ class OscPacker:
     ``types`` holds one of ``"f"``, ``"i"``, ``"b"`` (bool) per address. `pack` takes the
     values as a float array in the same order (bools: > 0.5 is true; ints are rounded
     and clipped to int32) and, optionally, a boolean mask of which to include.
+
+    An address given more than once is one message whose arguments are those values in
+    order (VRChat's ``/tracking/eye/LeftRightPitchYaw`` takes four floats); it is sent
+    whole when any of its values is included, after the single-value messages.
     """
 
     def __init__(
@@ -90,6 +94,10 @@ class OscPacker:
         self.addresses = tuple(addresses)
         self.types = tuple(types)
         self.max_size = max_size
+        self._vectors: _Vectors | None = None
+        if len(set(self.addresses)) < len(self.addresses):
+            self._vectors = _Vectors(self.addresses, self.types, max_size)
+            return
         n = len(self.addresses)
         kinds = np.array([t for t in self.types], dtype="<U1")
         bad = set(self.types) - {"f", "i", "b"}
@@ -166,6 +174,8 @@ class OscPacker:
 
     def pack(self, values: np.ndarray, include: np.ndarray | None = None) -> list[bytes]:
         """Datagrams (bundles) carrying the values, all or those where `include` is true."""
+        if self._vectors is not None:
+            return self._vectors.pack(values, include)
         values = np.asarray(values, dtype=np.float64)
         if include is not None:
             include = np.asarray(include)
@@ -240,6 +250,85 @@ class OscPacker:
             end = int(cum[k - 1])
             out.append(_BUNDLE_HEAD + data[base:end])
             base = end
+        return out
+
+
+class _Vectors:
+    """Packing for address lists where some address repeats (multi-argument messages).
+
+    The single-value addresses keep the fast `OscPacker` (over a gather of their values);
+    each repeated address is one message (there are one or two), its header prepared when
+    all its arguments are floats, appended to the last bundle when it fits, else in a
+    bundle of its own.
+    """
+
+    def __init__(self, addresses: tuple[str, ...], types: tuple[str, ...], max_size: int):
+        groups: dict[str, list[int]] = {}
+        for i, a in enumerate(addresses):
+            groups.setdefault(a, []).append(i)
+        single = [g[0] for g in groups.values() if len(g) == 1]
+        self.single = np.array(single, dtype=np.intp)
+        self.inner = OscPacker([addresses[i] for i in single], [types[i] for i in single],
+                               max_size=max_size)  # fmt: skip
+        self.max_size = max_size
+        # (indices, prepared size + address + tags when all floats, else the address)
+        self.groups: list[tuple[np.ndarray, bytes | None, bytes, str]] = []
+        for a, idx in groups.items():
+            if len(idx) > 1:
+                kinds = "".join(types[i] for i in idx)
+                if set(kinds) - {"f", "i", "b"}:
+                    raise ValueError(f"unsupported OSC types in {kinds!r}; expected f, i or b")
+                head = osc_string(a)
+                floats = None
+                if set(kinds) == {"f"}:
+                    body = head + osc_string("," + kinds)
+                    floats = struct.pack(">i", len(body) + 4 * len(idx)) + body
+                self.groups.append((np.array(idx, dtype=np.intp), floats, head, kinds))
+        self.group_idx = np.concatenate([g[0] for g in self.groups])
+        self.group_len = [len(g[0]) for g in self.groups]
+        if any(len(_BUNDLE_HEAD) + len(self._message(g, np.zeros(len(g[0])))) > max_size
+               for g in self.groups):  # fmt: skip
+            raise ValueError("an OSC message is too long to fit in one datagram")
+
+    @staticmethod
+    def _message(group: tuple[np.ndarray, bytes | None, bytes, str], vals: np.ndarray) -> bytes:
+        _, floats, head, kinds = group
+        if floats is not None:
+            return floats + vals.astype(">f4").tobytes()  # inf past float32, no error
+        tags = ","
+        payload = b""
+        for kind, x in zip(kinds, vals.tolist(), strict=True):
+            if kind == "b":
+                tags += "T" if x > 0.5 else "F"
+            elif kind == "i":
+                tags += "i"
+                payload += struct.pack(">i", int(min(max(round(x), -(2**31)), 2**31 - 1)))
+            else:
+                tags += "f"
+                payload += np.array([x], dtype=">f4").tobytes()
+        body = head + osc_string(tags) + payload
+        return struct.pack(">i", len(body)) + body
+
+    def pack(self, values: np.ndarray, include: np.ndarray | None) -> list[bytes]:
+        values = np.asarray(values, dtype=np.float64)
+        if include is None:
+            out = self.inner.pack(values.take(self.single))
+            wanted = [True] * len(self.groups)
+        else:
+            include = np.asarray(include).ravel()
+            out = self.inner.pack(values.take(self.single), include.take(self.single))
+            flags = include.take(self.group_idx).tolist()
+            wanted, pos = [], 0
+            for n in self.group_len:
+                wanted.append(any(flags[pos : pos + n]))
+                pos += n
+        chosen = [g for g, want in zip(self.groups, wanted, strict=True) if want]
+        extra = b"".join(self._message(g, values.take(g[0])) for g in chosen)
+        if extra:
+            if out and len(out[-1]) + len(extra) <= self.max_size:
+                out[-1] += extra
+            else:
+                out.append(_BUNDLE_HEAD + extra)
         return out
 
 

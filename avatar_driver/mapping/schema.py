@@ -174,6 +174,18 @@ class MappingFile(_Strict):
             if p.name in seen:
                 raise ValueError(f"parameter {p.name!r} is defined twice")
             seen.add(p.name)
+        # Entries sharing an address are the arguments of one message, in file order.
+        first: dict[str, Param] = {}
+        for p in self.param:
+            address = p.address or (self.mapping.prefix + p.name)
+            other = first.setdefault(address, p)
+            kinds = {q.type or self.mapping.default_type for q in (p, other)}
+            if other is not p and "binary" in kinds:
+                raise ValueError(
+                    f"parameter {p.name!r}: address {address!r} is also {other.name!r}'s; "
+                    "entries sharing an address (one message, several arguments) cannot be "
+                    "binary"
+                )
         return self
 
 

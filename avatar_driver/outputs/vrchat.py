@@ -40,6 +40,7 @@ from ..vrchat.avatar import (
     find_avatar_config,
     read_avatar_config,
     wires_for_avatar,
+    wires_without_avatar,
 )
 from .base import OutputOptions, parse_host_port, register_output
 from .udp import UdpOutput
@@ -130,7 +131,7 @@ class VRChatOutput(UdpOutput):
         return self._wire
 
     def _install(self, base: CompiledMapping) -> None:
-        wire = base
+        wire = base.with_wires(wires_without_avatar(base))
         if self.avatar is not None:
             wire = base.with_wires(wires_for_avatar(base, self.avatar.params))
         packer = OscPacker(wire.addresses, wire.types)

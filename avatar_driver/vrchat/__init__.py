@@ -8,6 +8,7 @@ from .avatar import (
     find_avatar_config,
     read_avatar_config,
     wires_for_avatar,
+    wires_without_avatar,
 )
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "find_avatar_config",
     "read_avatar_config",
     "wires_for_avatar",
+    "wires_without_avatar",
 ]

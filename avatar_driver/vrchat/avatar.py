@@ -3,9 +3,10 @@ for each mapping entry the wire parameters the avatar declares.
 
 VRChat writes ``OSC/<userId>/Avatars/<avatarId>.json`` with the avatar's parameters; an
 entry ``v2/JawOpen`` matches the avatar's ``v2/JawOpen`` or ``FT/v2/JawOpen`` (any prefix
-path, but not a different version such as ``v1/``), as a Float, Int or Bool, or as binary
-bits ``v2/JawOpen1``, ``2``, ``4``... plus ``v2/JawOpenNegative``, exactly the way
-VRCFaceTracking matches them. Every declared variant is sent, to the address declared.
+path, but not right after a version such as ``v1/``), as a Float or Bool, or as binary
+bits ``v2/JawOpen1``, ``2``, ``4``... plus ``v2/JawOpenNegative``, the way VRCFaceTracking
+matches them (see `wires_for_avatar`), each sent to the address declared. Knowing nothing
+of the avatar, every entry goes out as a float (`wires_without_avatar`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..mapping.compiled import BIT, BOOL, DIRECT, NEGATIVE, CompiledMapping, Wire
+from ..mapping.compiled import (
+    _OSC_TYPE,
+    BIT,
+    BOOL,
+    DIRECT,
+    NEGATIVE,
+    CompiledMapping,
+    Wire,
+    wires_as_written,
+)
 
 __all__ = [
     "MAX_AVATAR_JSON_BYTES",
@@ -26,14 +36,33 @@ __all__ = [
     "AvatarParam",
     "default_osc_folders",
     "find_avatar_config",
+    "is_avatar_address",
     "read_avatar_config",
     "wires_for_avatar",
+    "wires_without_avatar",
 ]
 
 MAX_AVATAR_JSON_BYTES = 2 << 20
 MAX_BITS = 8
 _ID = re.compile(r"^[A-Za-z0-9_\-:.]{1,128}$")
-_VERSION = re.compile(r"(^|/)v\d+$")
+_AFTER_VERSION = re.compile(r"v\d+$")
+_TRAILING_DIGITS = re.compile(r"\d+$")
+AVATAR_PREFIX = "/avatar/"
+#: VRChat's native eye addresses and the letters that mark an avatar's own parameters
+#: for them (besides "Eye"): gaze X/Y, eyelid Open/Lid.
+_NATIVE_EYE = {
+    "/tracking/eye/LeftRightPitchYaw": ("X", "Y"),
+    "/tracking/eye/EyesClosedAmount": ("Open", "Lid"),
+}
+#: VRCFaceTracking's legacy (v1) eye names (Legacy/Eye/EyeTrackingParams.cs) that count as
+#: the avatar's own gaze or eyelid parameters.
+LEGACY_EYE_NAMES = (
+    "EyesX", "EyesY", "LeftEyeX", "LeftEyeY", "RightEyeX", "RightEyeY",
+    "LeftEyeLid", "RightEyeLid", "CombinedEyeLid", "LeftEyeLidExpanded",
+    "RightEyeLidExpanded", "EyeLidExpanded", "CombinedEyeLidExpanded",
+    "LeftEyeLidExpandedSqueeze", "RightEyeLidExpandedSqueeze", "EyeLidExpandedSqueeze",
+    "CombinedEyeLidExpandedSqueeze",
+)  # fmt: skip
 _TYPES = {"Float": "f", "Int": "i", "Bool": "b"}
 VRCHAT_STEAM_APP = "438100"
 
@@ -142,46 +171,110 @@ def read_avatar_config(path: Path, expected_id: str | None = None) -> AvatarConf
     return AvatarConfig(avatar_id, name if isinstance(name, str) else "", path, tuple(params))
 
 
-def _matches(declared: str, name: str) -> bool:
-    if declared == name:
+def _matches(address: str, name: str) -> bool:
+    """VRCFaceTracking's ``(?<!(v\\d+))(/Name)$|^(Name)$`` on the declared input address
+    (BaseParameter.cs): any prefix path, but not right after a version such as ``v1``."""
+    if address == name:
         return True
-    if not declared.endswith("/" + name):
+    if not address.endswith("/" + name):
         return False
-    return not _VERSION.search(declared[: -len(name) - 1])
+    return not _AFTER_VERSION.search(address[: -len(name) - 1])
+
+
+def _bit_index(p: AvatarParam, name: str) -> int | None:
+    """The bit a bool ``Name<2**k>`` carries, as BinaryBaseParameter.cs finds it: the
+    address matches ``/Name\\d+$`` (not after a version), and the step is the trailing
+    digits of the parameter's name with ``Name`` removed; it must be a power of two."""
+    digits = _TRAILING_DIGITS.search(p.address)
+    if digits is None or not _matches(p.address[: digits.start()], name):
+        return None
+    step = _TRAILING_DIGITS.search(p.name.replace(name, ""))
+    if step is None or int(step.group()) < 1:
+        return None
+    value = int(step.group())
+    return value.bit_length() - 1 if value & (value - 1) == 0 else None
+
+
+def is_avatar_address(address: str) -> bool:
+    """Whether an entry is an avatar parameter (else a VRChat address such as
+    ``/tracking/eye/...``, sent whatever the avatar declares)."""
+    return address.startswith(AVATAR_PREFIX)
+
+
+def _native_wanted(address: str, params: Sequence[AvatarParam], known: set[str]) -> bool:
+    """VRCFaceTracking's NativeParameter conditions (UnifiedExpressionsParameters.cs): no
+    native gaze when the avatar has its own gaze parameters (a known name containing
+    ``Eye`` and ``X`` or ``Y``), no native eyelids when it has its own openness or lid ones."""
+    rule = _NATIVE_EYE.get(address)
+    if rule is None:
+        return True
+    for p in params:
+        own = "Eye" in p.name and any(c in p.name for c in rule)
+        if own and any(p.address.endswith(n) for n in known):
+            return False
+    return True
+
+
+def wires_without_avatar(mapping: CompiledMapping) -> list[Wire]:
+    """The wires to send when nothing is known of the avatar: every entry as a float (a
+    "binary" one also as its bits and Negative bit), so an avatar built with float
+    parameters gets its face too; never bits alone."""
+    wires: list[Wire] = []
+    for w in wires_as_written(mapping.entries):
+        e = mapping.entries[w.src]
+        if e.type == "binary" and w.kind == BIT and w.bit == 0:
+            wires.append(Wire(e.name, e.address, "f", w.src, DIRECT))
+        wires.append(w)
+    return wires
 
 
 def wires_for_avatar(mapping: CompiledMapping, params: Sequence[AvatarParam]) -> list[Wire]:
-    """The wire parameters to send for this avatar: only those it declares, as declared."""
+    """The wire parameters to send for this avatar: only those it declares, as declared,
+    matched the way VRCFaceTracking matches them (EParam in ParamContainers.cs: a Float
+    parameter, a Bool one and binary bits; BaseParameter.cs, BinaryBaseParameter.cs).
+
+    Like VRCFaceTracking, the first declared Float (and the first Bool) whose address
+    matches is used; an Int is taken only by an ``int`` entry (VRCFaceTracking sends no
+    ints); a ``bool`` entry (the tracking flags, VRCFT's ConditionalBoolParameter) fills
+    only a Bool; bits count ``2**n`` steps for the n bits declared; a Negative bit is sent
+    even without value bits. Bits past the 8th are ignored.
+    """
     wires: list[Wire] = []
-    by_name = {p.name: p for p in params}
+    known = {e.name for e in mapping.entries} | set(LEGACY_EYE_NAMES)
     for i, e in enumerate(mapping.entries):
-        half = e.hysteresis / 2
-        bits: list[tuple[int, AvatarParam]] = []
-        for p in by_name.values():
-            if _matches(p.name, e.name):
-                if p.type == "b":
-                    wires.append(
-                        Wire(p.name, p.address, "b", i, BOOL, on=e.threshold + half,
-                             off=e.threshold - half)
-                    )  # fmt: skip
-                else:
-                    wires.append(Wire(p.name, p.address, p.type, i, DIRECT))
-                continue
-            if p.type != "b":
-                continue
-            stem, sep, rest = p.name.rpartition(e.name)
-            if not sep or not _matches(stem + e.name, e.name):
-                continue
-            if rest == "Negative":
-                wires.append(Wire(p.name, p.address, "b", i, NEGATIVE))
-            elif rest.isdigit() and int(rest) > 0 and int(rest) & (int(rest) - 1) == 0:
-                k = int(rest).bit_length() - 1
-                if k < MAX_BITS:
-                    bits.append((k, p))
-        if bits:
-            n = max(k for k, _ in bits) + 1
-            for k, p in sorted(bits, key=lambda b: b[0]):
-                wires.append(Wire(p.name, p.address, "b", i, BIT, k, n))
-    # A Negative bit without any value bits carries no information on its own; drop it.
-    with_bits = {w.src for w in wires if w.kind == BIT}
-    return [w for w in wires if w.kind != NEGATIVE or w.src in with_bits]
+        if not is_avatar_address(e.address):
+            if _native_wanted(e.address, params, known):
+                wires.append(Wire(e.name, e.address, _OSC_TYPE[e.type], i, DIRECT))
+            continue
+        flag = next((p for p in params if p.type == "b" and _matches(p.address, e.name)), None)
+        if e.type == "bool":  # a flag (VRCFT's ConditionalBoolParameter): Bool only
+            if flag is not None:
+                half = e.hysteresis / 2
+                wires.append(Wire(flag.name, flag.address, "b", i, BOOL, on=e.threshold + half,
+                                  off=e.threshold - half))  # fmt: skip
+            continue
+        value_type = "i" if e.type == "int" else "f"
+        direct = next((p for p in params if p.type == value_type and _matches(p.address, e.name)),
+                      None)  # fmt: skip
+        if direct is not None:
+            wires.append(Wire(direct.name, direct.address, value_type, i, DIRECT))
+        if flag is not None:
+            half = e.hysteresis / 2
+            wires.append(Wire(flag.name, flag.address, "b", i, BOOL, on=e.threshold + half,
+                              off=e.threshold - half))  # fmt: skip
+        negative = next(
+            (p for p in params if p.type == "b" and _matches(p.address, e.name + "Negative")), None
+        )
+        if negative is not None:
+            wires.append(Wire(negative.name, negative.address, "b", i, NEGATIVE))
+        bits: dict[int, AvatarParam] = {}
+        for p in params:
+            if p.type == "b":
+                k = _bit_index(p, e.name)
+                if k is not None:
+                    bits.setdefault(k, p)
+        n = len(bits)
+        for k, p in sorted(bits.items()):
+            if k < MAX_BITS:
+                wires.append(Wire(p.name, p.address, "b", i, BIT, k, min(n, MAX_BITS)))
+    return wires

@@ -13,7 +13,7 @@ def test_check_prints_summary() -> None:
     r = run_cli(["mapping", "check", "vrchat-unified-v2"])
     assert r.returncode == 0, r.stderr
     out = r.stdout
-    assert "118 parameters" in out
+    assert "149 parameters" in out
     assert "v2/JawX" in out and "jawRight - jawLeft" in out and "binary 4 bits + Negative" in out
     assert "v2/EyeLidLeft" in out and "float" in out and "[0, 1] -> [0, 1]" in out
 

@@ -86,20 +86,31 @@ def write_avatar(folder: Path, avatar_id: str = AVATAR, *, json_id: str | None =
     return p
 
 
-def test_sends_mapping_as_written_by_default(receiver: Receiver) -> None:
+def messages(out: VRChatOutput) -> int:
+    """OSC messages per full send (entries sharing an address are one message)."""
+    return len(set(out.mapping.addresses))
+
+
+def test_sends_floats_and_bits_without_avatar(receiver: Receiver) -> None:
     out = VRChatOutput(port=receiver.port)
     try:
         out.send(face(jawOpen=0.5))
-        n = len(out.mapping)
+        n = messages(out)
         receiver.wait(n)
     finally:
         out.close()
     got = dict(receiver.got)
-    assert len(receiver.got) == n == len(load_mapping("vrchat-unified-v2"))
+    base = load_mapping("vrchat-unified-v2")
+    binary = sum(e.type == "binary" for e in base.entries)
+    assert len(receiver.got) == n
+    assert len(out.mapping) == len(base) + binary  # every binary entry also as a float
+    assert got["/avatar/parameters/v2/JawOpen"][0] == pytest.approx(0.5)
     assert got["/avatar/parameters/v2/JawOpen8"] == (True,)  # 0.5 * 16 = 8
     assert got["/avatar/parameters/v2/JawOpen4"] == (False,)
     assert got["/avatar/parameters/EyeTrackingActive"] == (True,)
     assert got["/avatar/parameters/v2/EyeLid"][0] == pytest.approx(0.75)
+    assert got["/tracking/eye/LeftRightPitchYaw"] == (0.0, 0.0, 0.0, 0.0)
+    assert got["/tracking/eye/EyesClosedAmount"] == (0.0,)
 
 
 def test_sends_only_changes_then_refresh(receiver: Receiver) -> None:
@@ -107,7 +118,7 @@ def test_sends_only_changes_then_refresh(receiver: Receiver) -> None:
     out = VRChatOutput(port=receiver.port, clock=lambda: clock[0])
     try:
         out.send(face(jawOpen=0.5))
-        first = len(out.mapping)
+        first = messages(out)
         receiver.wait(first)
         clock[0] = 0.1
         out.send(face(jawOpen=0.5, eyeWideLeft=0.4))
@@ -168,6 +179,9 @@ def test_avatar_config_restricts_what_is_sent(tmp_path: Path, receiver: Receiver
         "/avatar/parameters/v2/JawX2",
         "/avatar/parameters/v2/JawXNegative",
         "/avatar/parameters/EyeTrackingActive",
+        # VRChat's native gaze (the avatar has no gaze of its own); no native eyelids, as
+        # the avatar has its own (FT/v2/EyeLidLeft), as VRCFaceTracking decides.
+        "/tracking/eye/LeftRightPitchYaw",
     }
     assert got["/avatar/parameters/v2/JawOpen"][0] == pytest.approx(0.25)  # float, as declared
     assert got["/avatar/parameters/FT/v2/EyeLidLeft"][0] == pytest.approx(0.0)
@@ -193,10 +207,11 @@ def test_bad_avatar_config_warns_and_sends_mapping(
     try:
         out.on_avatar_change(AVATAR)
         out.send(face(jawOpen=0.5))
-        receiver.wait(len(out.mapping))
+        receiver.wait(messages(out))
     finally:
         out.close()
-    assert len(receiver.got) == len(load_mapping("vrchat-unified-v2"))
+    assert len(receiver.got) == messages(out)
+    assert dict(receiver.got)["/avatar/parameters/v2/JawOpen"][0] == pytest.approx(0.5)
     assert len(logs) == 1
     if kind == "missing":
         assert AVATAR in logs[0]
@@ -298,10 +313,11 @@ def test_oscdump_sees_restricted_parameters(tmp_path: Path, oscdump: str) -> Non
         "/avatar/parameters/v2/JawX2": "T",
         "/avatar/parameters/v2/JawXNegative": "T",
         "/avatar/parameters/EyeTrackingActive": "T",
+        "/tracking/eye/LeftRightPitchYaw": "ffff",
     }
     for ln in after:
         assert ln[0] in allowed, ln
-        assert ln[1] == "f" if allowed[ln[0]] == "f" else ln[1] in ("T", "F"), ln
+        assert ln[1] == allowed[ln[0]] if "f" in allowed[ln[0]] else ln[1] in ("T", "F"), ln
     assert "/avatar/parameters/v2/JawOpen" in {ln[0] for ln in after}
     assert "avatar Test" in err
 
