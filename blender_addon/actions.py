@@ -155,10 +155,10 @@ def stop_recording(scene: bpy.types.Scene) -> bpy.types.Action | None:
         rt.message = "Shape keys discarded: the target has no shape keys"
     if series:
         targets = rig.resolve(s, rt.object_base)
-        per_role = {
-            role: [tuple(v) for v in zip(*axes, strict=True)] for role, axes in series.items()
+        per_role: dict[str, list[bones.Angles]] = {
+            role: list(zip(*axes, strict=True)) for role, axes in series.items()
         }
-        pose = _write_pose(scene, targets, name, pose_curves(targets, s.rig_up, frames, per_role))  # type: ignore[arg-type]
+        pose = _write_pose(scene, targets, name, pose_curves(targets, s.rig_up, frames, per_role))
         if pose:
             done.append(f"{name}_head on {pose}")
     if done:
@@ -173,7 +173,9 @@ def record_sample(
     rec = rt.recorder
     if rec is None:
         return
-    values: dict[Hashable, float] = dict(shapes)
+    values: dict[Hashable, float] = {}
+    for k, v in shapes.items():
+        values[k] = v
     for role in driven:
         a = pose.get(role)
         if a is not None:

@@ -118,9 +118,10 @@ def _tick() -> float | None:
         return TIMER_INTERVAL
     s = settings(scene)
     key = actions.shape_keys(s.target)
-    targets = _targets(s)
-    matcher = _matcher(key, s) if key is not None else None
+    names_changed = rt.match_names_seen != len(rx.latest)
+    matcher = _matcher(key, s) if key is not None and (samples or names_changed) else None
     if samples:
+        targets = _targets(s)
         adj = rig.adjusters(s)
         explicit = s.eye_target == "SHAPE_KEYS"
         newest: dict[str, float] = {}
@@ -139,9 +140,9 @@ def _tick() -> float | None:
             rig.apply_pose(targets, newest_pose, s.rig_up)
         if key is not None and matcher is not None and newest:
             _apply_shapes(key, matcher, newest)
-    if matcher is not None and rt.match_names_seen != len(rx.latest):
+    if matcher is not None and names_changed:
         incoming = set(rx.latest)
-        if targets.eyes_to_shape_keys and rx.pose.keys() & {"left_eye", "right_eye"}:
+        if rt.eyes_to_shape_keys and rx.pose.keys() & {"left_eye", "right_eye"}:
             incoming |= _EYE_LOOK
         rt.match_result = matcher.match_all(incoming)
         rt.match_names_seen = len(rx.latest)

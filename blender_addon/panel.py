@@ -87,6 +87,10 @@ def _matching(layout: bpy.types.UILayout, s: AvatarDriverSettings) -> None:
     col.operator("avatar_driver.override_remove", text="", icon="REMOVE")
 
 
+def _deg(radians: float) -> int:
+    return round(math.degrees(radians))  # an int: never prints "-0"
+
+
 def _pose(layout: bpy.types.UILayout, s: AvatarDriverSettings) -> None:
     box = layout.box()
     row = box.row()
@@ -132,8 +136,7 @@ def _pose(layout: bpy.types.UILayout, s: AvatarDriverSettings) -> None:
         for role, (y, p, r) in sorted(rx.pose.items()):
             unused = role not in rt.pose_driven and not (rt.eyes_to_shape_keys and role != "head")
             sub.label(
-                text=f"{_ROLE_LABEL[role]}: yaw {math.degrees(y):.0f}, pitch "
-                f"{math.degrees(p):.0f}, roll {math.degrees(r):.0f}"
+                text=f"{_ROLE_LABEL[role]}: yaw {_deg(y)}, pitch {_deg(p)}, roll {_deg(r)}"
                 + ("  (not applied)" if unused else ""),
             )
 

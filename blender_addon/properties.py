@@ -154,7 +154,7 @@ class AvatarDriverSettings(bpy.types.PropertyGroup):
 
 
 def settings(scene: bpy.types.Scene) -> AvatarDriverSettings:
-    return scene.avatar_driver  # type: ignore[attr-defined]
+    return scene.avatar_driver
 
 
 def overrides(s: AvatarDriverSettings) -> dict[str, str]:

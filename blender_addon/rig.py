@@ -212,9 +212,12 @@ def adjusters(s: AvatarDriverSettings, *, with_offset: bool = True) -> dict[str,
     def off(v: Sequence[float]) -> bones.Angles:
         return (float(v[0]), float(v[1]), float(v[2])) if with_offset else (0.0, 0.0, 0.0)
 
+    hs, hi = s.head_strength, s.head_invert
     head = bones.Adjust(
-        tuple(s.head_strength), tuple(bool(b) for b in s.head_invert), off(s.head_offset)
-    )  # type: ignore[arg-type]
+        (float(hs[0]), float(hs[1]), float(hs[2])),
+        (bool(hi[0]), bool(hi[1]), bool(hi[2])),
+        off(s.head_offset),
+    )
     eye_strength = (float(s.eye_strength[0]), float(s.eye_strength[1]), 0.0)
     eye_invert = (bool(s.eye_invert[0]), bool(s.eye_invert[1]), False)
     return {

@@ -396,7 +396,7 @@ def sc_e2e(mod, args):
     if proc.poll() is None:
         proc.kill()
     pump_for(mod, 0.3)
-    out_err = proc.stderr.read().decode(errors="replace")[-2000:]
+    out_err = proc.stderr.read().decode(errors="replace")[-2000:] if proc.stderr else ""
     res = mod._rt.match_result
     st.record = False
     out = {
@@ -468,7 +468,7 @@ def make_rig(kind: str, name: str = "Rig"):
     return rig
 
 
-def world_forward(rig, bone: str) -> list[float]:
+def world_forward(rig, bone: str | None) -> list[float]:
     """Where the bone's rest-pose "forward" (-Y of the rig) points now, in world space, read
     from the evaluated pose (not from the values the add-on wrote)."""
     from mathutils import Vector
@@ -646,6 +646,76 @@ def sc_pose_missing(mod, args):
         out["import_op"] = list(bpy.ops.avatar_driver.import_take(filepath=str(csv)))
     except RuntimeError as e:
         out["import_op"] = ["REPORTED", str(e)]
+    return out
+
+
+class RecordingLayout:
+    """Stands in for `UILayout`, which headless Blender cannot create (no window): records
+    labels and checks every property, operator and icon against Blender's own RNA."""
+
+    ICONS = frozenset(
+        bpy.types.UILayout.bl_rna.functions["label"].parameters["icon"].enum_items.keys()
+    )
+
+    def __init__(self, out: list[str]) -> None:
+        self.out = out
+        self.enabled = True
+
+    def _child(self, *_a, **_k):
+        return RecordingLayout(self.out)
+
+    row = column = box = grid_flow = _child
+
+    def _icon(self, icon: str | None) -> None:
+        if icon and icon not in self.ICONS:
+            raise ValueError(f"unknown icon {icon!r}")
+
+    def label(self, text: str = "", icon: str | None = None) -> None:
+        self._icon(icon)
+        self.out.append(text)
+
+    def prop(self, data, name: str, icon: str | None = None, **_k) -> None:
+        self._icon(icon)
+        if name not in data.bl_rna.properties:
+            raise AttributeError(f"no property {name!r}")
+
+    def prop_search(self, data, name: str, search_data, search_name: str, **_k) -> None:
+        if name not in data.bl_rna.properties or not hasattr(search_data, search_name):
+            raise AttributeError(f"prop_search {name!r} / {search_name!r}")
+
+    def operator(self, idname: str, text: str = "", icon: str | None = None, **_k):
+        self._icon(icon)
+        mod, op = idname.split(".")
+        getattr(getattr(bpy.ops, mod), op).get_rna_type()  # raises for an unknown operator
+        self.out.append(f"[{text or idname}]")
+        return type("OpProps", (), {})()
+
+    def template_list(self, *_a, **_k) -> None:
+        pass
+
+
+def draw_panel(mod) -> list[str]:
+    out: list[str] = []
+    panel = sys.modules[MODULE + ".panel"].VIEW3D_PT_avatar_driver
+    panel.draw(type("P", (), {"layout": RecordingLayout(out)})(), bpy.context)
+    return out
+
+
+def sc_panel(mod, args):
+    """The panel after a VMC frame: what is driven (shape keys, bones), what is not."""
+    scene, _obj, _rig, st = _setup_pose(mod, args)
+    st.show_matches = st.show_pose = True
+    st.port = port = free_port()
+    mod.start(scene)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    vmc_bones = {"Head": (0.0, 0.12, 0.0, *unity_look(20, 0)),
+                 "LeftEye": (0.0, 0.1, 0.08, *unity_look(5, 0))}  # fmt: skip
+    sock.sendto(vmc_pose_frame({"jawOpen": 0.4, "mystery": 0.1}, vmc_bones, t=1.0),
+                ("127.0.0.1", port))  # fmt: skip
+    pump_for(mod, 0.1)
+    out = {"lines": draw_panel(mod)}
+    mod.stop(scene)
+    out["lines_stopped"] = draw_panel(mod)
     return out
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import socket
 import struct
+from typing import Any
 
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
+from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 # The 52 ARKit names in Live Link order, written out again on purpose (not imported).
@@ -57,7 +59,7 @@ def free_port() -> int:
     return port
 
 
-def _msg(address: str, *args: object) -> OscMessageBuilder:
+def _msg(address: str, *args: Any) -> OscMessage:
     b = OscMessageBuilder(address=address)
     for a in args:
         b.add_arg(a)

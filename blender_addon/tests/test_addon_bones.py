@@ -5,6 +5,7 @@ numbers the code wrote."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -140,7 +141,7 @@ def test_find_bone_per_rig(names, want):
 
 
 # -- the pose the decoders attach -------------------------------------------------------------
-def _msg(address: str, *args: object):
+def _msg(address: str, *args: Any):
     b = OscMessageBuilder(address=address)
     for a in args:
         b.add_arg(a)

@@ -152,3 +152,17 @@ def test_missing_bones_give_a_clear_message(addon_zip, tmp_path):  # noqa: F811
                      tmp=str(tmp_path))  # fmt: skip
     assert r["message"] == "Armature 'Rig' has no bone 'Head' (Head bone)"
     assert r["import"][1] == "Armature 'Rig' has no bone 'Head' (Head bone)"
+
+
+def test_panel_lists_driven_bones_shape_keys_and_what_is_unmatched(addon_zip, tmp_path):  # noqa: F811
+    r = run_scenario("panel", addon_zip, tmp_path, rig="vrm", head_bone="Head")
+    lines = r["lines"]
+    assert "Head -> Rig:Head" in lines  # picked, so no "(auto)"
+    assert "Left eye -> Rig:LeftEye (auto)" in lines and "Right eye -> Rig:RightEye (auto)" in lines
+    assert "jawOpen -> jawOpen (exact)" in lines
+    assert "Unmatched (click to add an override):" in lines and "[mystery]" in lines
+    assert "Head: yaw 20, pitch 0, roll 0" in lines
+    assert "Left eye: yaw 5, pitch 0, roll 0" in lines
+    r = run_scenario("panel", addon_zip, tmp_path, rig="plain")
+    assert any(t.startswith("No head bone found on 'Rig'") for t in r["lines"]), r["lines"]
+    assert any(t.startswith("Head: yaw 20") and t.endswith("(not applied)") for t in r["lines"])
