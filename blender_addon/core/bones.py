@@ -187,10 +187,12 @@ def bone_quaternion(angles: Angles, rest: Mat3, up: str = "Z") -> Quat:
 
 
 def object_quaternion(angles: Angles, base: Mat3, up: str = "Z") -> Quat:
-    """An object's rotation: `angles` in its parent's character frame after its rest `base`."""
+    """An object's rotation: `angles` in the object's own frame at rest (`base`, its rotation
+    when the session started), so an object turned in the scene still nods about its own
+    ear-to-ear axis."""
     f = up_frame(up)
     r = _mul(f, _mul(char_matrix(angles), _t(f)))
-    return quaternion_from_matrix(_mul(r, base))
+    return quaternion_from_matrix(_mul(base, r))
 
 
 def look_weights(yaw: float, pitch: float) -> dict[str, float]:

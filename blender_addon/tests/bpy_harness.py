@@ -589,6 +589,14 @@ def sc_pose_livelink(mod, args):
     sock.sendto(livelink_packet(vals, frame=10), ("127.0.0.1", port))
     pump_for(mod, 0.1)
     head, (eye_l, _), _ = RIGS[args["rig"]]
+    if st.head_target == "OBJECT":
+        from mathutils import Vector
+
+        bpy.context.view_layer.update()
+        fwd = rig.matrix_world.to_3x3() @ Vector((0.0, -1.0, 0.0))
+        out = {**_roles(mod), "object_forward": list(fwd.normalized())}
+        mod.stop(scene)
+        return out
     out = {"start_error": err, **_roles(mod), "live": key_values(obj),
            "head_forward": world_forward(rig, head),
            "internal_errors": mod._rt.internal_errors}  # fmt: skip

@@ -166,3 +166,12 @@ def test_panel_lists_driven_bones_shape_keys_and_what_is_unmatched(addon_zip, tm
     r = run_scenario("panel", addon_zip, tmp_path, rig="plain")
     assert any(t.startswith("No head bone found on 'Rig'") for t in r["lines"]), r["lines"]
     assert any(t.startswith("Head: yaw 20") and t.endswith("(not applied)") for t in r["lines"])
+
+
+def test_object_target_turns_in_its_own_frame(addon_zip, tmp_path):  # noqa: F811
+    # The object already faces +X in the scene (turned 90 deg): a nod must still be a nod.
+    r = run_scenario("pose_livelink", addon_zip, tmp_path, rig="plain", head_target="OBJECT",
+                     pose_deg=[20, 10, 0, 0, 0, 0, 0, 0, 0])  # fmt: skip
+    assert r["driven"] == {"head": "Rig"}
+    rig_to_world = np.array([[0, -1, 0], [1, 0, 0], [0, 0, 1]])
+    assert _angle_deg(r["object_forward"], rig_to_world @ _turn(20, 10) @ FORWARD) < 0.1
