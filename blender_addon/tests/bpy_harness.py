@@ -379,6 +379,10 @@ def sc_e2e(mod, args):
     obj = make_mesh()
     st = scene.avatar_driver
     st.target = obj
+    rig = None
+    if args.get("rig"):
+        rig = make_rig(args["rig"])
+        st.head_target, st.head_object, st.action_name = "BONE", rig, "E2E"
     err = mod.start(scene)
     if err:
         return {"start_error": err}
@@ -412,7 +416,31 @@ def sc_e2e(mod, args):
         "internal_errors": mod._rt.internal_errors,
     }
     mod.stop(scene)
+    if rig is not None:
+        out.update(_played_head(scene, rig, RIGS[args["rig"]][0]))
+        out["message"] = mod._rt.message
     return out
+
+
+def _played_head(scene, rig, head: str) -> dict:
+    """Per scene frame of the recorded take: the head's yaw and pitch in degrees, measured
+    from where the evaluated head bone faces in the rig's own frame."""
+    import math
+
+    from mathutils import Vector
+
+    ad = rig.animation_data
+    if ad is None or ad.action is None:
+        return {"rig_action": None}
+    lo, hi = (round(v) for v in ad.action.frame_range)
+    track = []
+    for f in range(lo, hi + 1):
+        scene.frame_set(f)
+        fwd = Vector(world_forward(rig, head))  # evaluates the depsgraph
+        to_rig = rig.evaluated_get(bpy.context.evaluated_depsgraph_get()).matrix_world
+        x, y, z = to_rig.to_3x3().inverted() @ fwd
+        track.append([f, math.degrees(math.atan2(x, -y)), math.degrees(math.asin(z))])
+    return {"rig_action": ad.action.name, "head_track": track}
 
 
 # -- head and eyes ----------------------------------------------------------------------------
