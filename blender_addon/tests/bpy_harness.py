@@ -422,7 +422,7 @@ def sc_e2e(mod, args):
     return out
 
 
-def _played_head(scene, rig, head: str) -> dict:
+def _played_head(scene, rig, head: str | None) -> dict:
     """Per scene frame of the recorded take: the head's yaw and pitch in degrees, measured
     from where the evaluated head bone faces in the rig's own frame."""
     import math
