@@ -54,6 +54,9 @@ class Driven:
     warning: str = ""
     _last: list[float] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.rest_q = bones.quaternion_from_matrix(self.rest)
+
     @property
     def data_path_prefix(self) -> str:
         if self.is_bone:
@@ -64,9 +67,9 @@ class Driven:
     def values(self, angles: bones.Angles, up: str) -> tuple[str, list[float]]:
         """(property, values) for `angles`, continuous with the previous call (no flips)."""
         if self.is_bone:
-            q = bones.bone_quaternion(angles, self.rest, up)
+            q = bones.local_quaternion(angles, self.rest_q, up)
         else:
-            q = bones.object_quaternion(angles, self.rest, up)
+            q = bones.object_quaternion(angles, self.rest_q, up)
         mode = self.owner.rotation_mode
         prop, _ = rotation_path(mode)
         quat = Quaternion(q)

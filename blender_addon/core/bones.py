@@ -178,21 +178,70 @@ def up_frame(up: str) -> Mat3:
     raise ValueError(f"up axis must be 'Z' or 'Y', got {up!r}")
 
 
+# The live path runs per bone per frame, so it composes quaternions (a few dozen flops)
+# rather than 3x3 products in Python; the tests hold it to the matrix definitions above.
+def _qmul(a: Quat, b: Quat) -> Quat:
+    aw, ax, ay, az = a
+    bw, bx, by, bz = b
+    return (
+        aw * bw - ax * bx - ay * by - az * bz,
+        aw * bx + ax * bw + ay * bz - az * by,
+        aw * by - ax * bz + ay * bw + az * bx,
+        aw * bz + ax * by - ay * bx + az * bw,
+    )
+
+
+def _qinv(q: Quat) -> Quat:
+    return q[0], -q[1], -q[2], -q[3]
+
+
+def _canonical(q: Quat) -> Quat:
+    n = math.sqrt(sum(c * c for c in q)) or 1.0
+    s = 1.0 / n if q[0] >= 0 else -1.0 / n
+    return q[0] * s, q[1] * s, q[2] * s, q[3] * s
+
+
+def char_quaternion(angles: Angles) -> Quat:
+    """`char_matrix` as a (w, x, y, z) quaternion."""
+    yaw, pitch, roll = angles
+    hz, hx, hy = yaw / 2, -pitch / 2, roll / 2
+    qz = (math.cos(hz), 0.0, 0.0, math.sin(hz))
+    qx = (math.cos(hx), math.sin(hx), 0.0, 0.0)
+    qy = (math.cos(hy), 0.0, math.sin(hy), 0.0)
+    return _qmul(_qmul(qz, qx), qy)
+
+
+_UP_Q: dict[str, Quat] = {
+    "Z": (1.0, 0.0, 0.0, 0.0),
+    "Y": (math.cos(-math.pi / 4), math.sin(-math.pi / 4), 0.0, 0.0),  # Rx(-90 deg)
+}
+
+
+def _in_rig(angles: Angles, up: str) -> Quat:
+    f = _UP_Q.get(up)
+    if f is None:
+        raise ValueError(f"up axis must be 'Z' or 'Y', got {up!r}")
+    return _qmul(_qmul(f, char_quaternion(angles)), _qinv(f))
+
+
+def local_quaternion(angles: Angles, rest_q: Quat, up: str = "Z") -> Quat:
+    """`bone_quaternion` for a rest rotation already given as a quaternion (cached)."""
+    return _canonical(_qmul(_qmul(_qinv(rest_q), _in_rig(angles, up)), rest_q))
+
+
 def bone_quaternion(angles: Angles, rest: Mat3, up: str = "Z") -> Quat:
     """The pose bone rotation (w, x, y, z) that turns a bone with rest rotation `rest`
-    (the rotation part of ``Bone.matrix_local``) by `angles` in the rig's character frame."""
-    f = up_frame(up)
-    r = _mul(f, _mul(char_matrix(angles), _t(f)))
-    return quaternion_from_matrix(_mul(_t(rest), _mul(r, rest)))
+    (the rotation part of ``Bone.matrix_local``) by `angles` in the rig's character frame:
+    ``B^T (F R F^T) B`` with ``F`` = `up_frame`."""
+    return local_quaternion(angles, quaternion_from_matrix(rest), up)
 
 
-def object_quaternion(angles: Angles, base: Mat3, up: str = "Z") -> Quat:
+def object_quaternion(angles: Angles, base: Mat3 | Quat, up: str = "Z") -> Quat:
     """An object's rotation: `angles` in the object's own frame at rest (`base`, its rotation
     when the session started), so an object turned in the scene still nods about its own
     ear-to-ear axis."""
-    f = up_frame(up)
-    r = _mul(f, _mul(char_matrix(angles), _t(f)))
-    return quaternion_from_matrix(_mul(base, r))
+    base_q = base if len(base) == 4 else quaternion_from_matrix(base)
+    return _canonical(_qmul(base_q, _in_rig(angles, up)))
 
 
 def look_weights(yaw: float, pitch: float) -> dict[str, float]:

@@ -49,6 +49,21 @@ def test_angles_round_trip_through_matrix_and_quaternion(yaw, pitch, roll):
 
 
 @settings(max_examples=200, deadline=None)
+@given(angle, angle, angle, st.sampled_from([None, "turned"]))
+def test_quaternion_path_matches_the_matrix_definitions(yaw, pitch, roll, rest_kind):
+    a = (yaw, pitch, roll)
+    assert np.allclose(_rot(bones.char_quaternion(a)), bones.char_matrix(a), atol=1e-9)
+    rest = UP_BONE if rest_kind is None else bones.char_matrix((0.3, -0.2, 1.1))
+    for up in ("Z", "Y"):
+        f = np.array(bones.up_frame(up))
+        r = f @ np.array(bones.char_matrix(a)) @ f.T
+        want = np.array(rest).T @ r @ np.array(rest)
+        assert np.allclose(_rot(bones.bone_quaternion(a, rest, up)), want, atol=1e-9)
+        want_obj = np.array(rest) @ r
+        assert np.allclose(_rot(bones.object_quaternion(a, rest, up)), want_obj, atol=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
 @given(st.tuples(*[st.floats(-1, 1)] * 4).filter(lambda q: sum(c * c for c in q) > 0.1))
 def test_unity_quaternion_is_the_reflected_rotation(q):
     qx, qy, qz, qw = q
