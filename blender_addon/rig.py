@@ -21,6 +21,10 @@ from .properties import AvatarDriverSettings
 
 __all__ = ["Driven", "RigTargets", "resolve", "rotation_path"]
 
+#: Constraints that point a bone at a target: an eye bone with one is turned by moving
+#: the target (Rigify's eyes track the eye.L / eye.R controls this way).
+AIM_CONSTRAINTS = ("DAMPED_TRACK", "TRACK_TO", "LOCKED_TRACK")
+
 _CONSTRAINTS_THAT_OVERRIDE = {
     "COPY_ROTATION", "COPY_TRANSFORMS", "DAMPED_TRACK", "TRACK_TO", "LOCKED_TRACK",
     "CHILD_OF", "ARMATURE", "IK",
@@ -53,6 +57,9 @@ class Driven:
     how: str = "set"  # "set" (the user's choice) or "auto" (found by name)
     warning: str = ""
     _last: list[float] = field(default_factory=list)
+    #: For an eye that tracks a target: the rest head positions of the eye and the target
+    #: (`owner` is then the target, moved instead of rotating the eye).
+    aim: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
 
     def __post_init__(self) -> None:
         self.rest_q = bones.quaternion_from_matrix(self.rest)
@@ -66,6 +73,8 @@ class Driven:
 
     def values(self, angles: bones.Angles, up: str) -> tuple[str, list[float]]:
         """(property, values) for `angles`, continuous with the previous call (no flips)."""
+        if self.aim is not None:
+            return "location", list(bones.aim_offset(angles, *self.aim, self.rest, up))
         if self.is_bone:
             q = bones.local_quaternion(angles, self.rest_q, up)
         else:
@@ -105,10 +114,24 @@ class RigTargets:
         return [d.label for d in self.driven.values()]
 
 
+def _aim_target(rig: bpy.types.Object, pb: bpy.types.PoseBone) -> bpy.types.PoseBone | None:
+    """The bone `pb` is pointed at by an aim constraint, if any."""
+    for c in pb.constraints:
+        if (c.enabled and c.type in AIM_CONSTRAINTS and c.target == rig
+                and c.subtarget in rig.pose.bones and c.influence > 0.5):  # fmt: skip
+            return rig.pose.bones[c.subtarget]
+    return None
+
+
 def _bone_for(
     rig: bpy.types.Object, role: str, chosen: str, what: str, problems: list[str]
 ) -> tuple[str | None, str]:
     names = rig.pose.bones.keys()
+    if not chosen and role != "head":
+        # An eye that tracks a target is the real eye (Rigify's MCH-eye): prefer it.
+        for cand in bones.CANDIDATES[role]:
+            if cand in rig.pose.bones and _aim_target(rig, rig.pose.bones[cand]) is not None:
+                return cand, "auto"
     if chosen:
         if chosen in rig.pose.bones:
             return chosen, "set"
@@ -183,6 +206,15 @@ def resolve(
 
 def _add_bone(out: RigTargets, rig: bpy.types.Object, role: str, name: str, how: str) -> None:
     pb = rig.pose.bones[name]
+    target = _aim_target(rig, pb) if role != "head" else None
+    if target is not None:
+        eye, tgt = pb.bone.head_local, target.bone.head_local
+        out.driven[role] = Driven(
+            role, target, f"{rig.name}:{name} via target {target.name}",
+            _mat3(target.bone.matrix_local), True, how,
+            aim=((eye[0], eye[1], eye[2]), (tgt[0], tgt[1], tgt[2])),
+        )  # fmt: skip
+        return
     out.driven[role] = Driven(
         role, pb, f"{rig.name}:{name}", _mat3(pb.bone.matrix_local), True, how, _warning(pb)
     )

@@ -34,6 +34,7 @@ __all__ = [
     "Angles",
     "Mat3",
     "Quat",
+    "aim_offset",
     "angles_from_matrix",
     "bone_quaternion",
     "char_matrix",
@@ -242,6 +243,25 @@ def object_quaternion(angles: Angles, base: Mat3 | Quat, up: str = "Z") -> Quat:
     ear-to-ear axis."""
     base_q = base if len(base) == 4 else quaternion_from_matrix(base)
     return _canonical(_qmul(base_q, _in_rig(angles, up)))
+
+
+def aim_offset(
+    angles: Angles,
+    eye: Sequence[float],
+    target: Sequence[float],
+    target_rest: Mat3,
+    up: str = "Z",
+) -> tuple[float, float, float]:
+    """Pose location of an aim target (in its own rest axes) that turns an eye tracking it
+    by `angles`: the rest eye-to-target vector turned about the eye, in rig rest space.
+
+    `eye`, `target`: rest head positions in the rig; `target_rest`: the target's rest
+    rotation. The target is assumed to follow the head (Rigify parents it under the face).
+    """
+    d0 = [t - e for t, e in zip(target, eye, strict=True)]
+    d = apply(matrix_from_quaternion(_in_rig(angles, up)), d0)
+    delta = [e + di - t for e, di, t in zip(eye, d, target, strict=True)]
+    return apply(_t(target_rest), delta)
 
 
 def look_weights(yaw: float, pitch: float) -> dict[str, float]:

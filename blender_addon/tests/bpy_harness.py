@@ -453,6 +453,10 @@ RIGS = {
     "rigify_new": ("head", ("master_eye.L", "master_eye.R"),
                    ["root", "neck", "ORG-spine.006", "DEF-spine.006", "MCH-eye.L", "MCH-eye.R",
                     "eye.L", "eye.R", "eye_common"]),
+    # As a generated Rigify rig has them: MCH-eye.L tracks the eye.L control (Damped Track),
+    # the eye.L / eye.R controls sit in front of the face under "eyes", under the head.
+    "rigify_aim": ("head", ("MCH-eye.L", "MCH-eye.R"),
+                   ["root", "ORG-head", "DEF-head", "master_eye.L", "master_eye.R", "neck"]),
     "vrm": ("Head", ("LeftEye", "RightEye"), ["Hips", "Spine", "Chest", "Neck"]),
     "vroid": ("J_Bip_C_Head", ("J_Adj_L_FaceEye", "J_Adj_R_FaceEye"),
               ["J_Bip_C_Hips", "J_Bip_C_Spine", "J_Bip_C_Neck"]),
@@ -490,7 +494,21 @@ def make_rig(kind: str, name: str = "Rig"):
             e.head = (x, -0.08, 1.62)
             e.tail = (x, -0.08, 1.64) if kind == "vroid" else (x, -0.10, 1.62)
             e.parent = h
+        if kind == "rigify_aim":
+            eyes = eb.new("eyes")
+            eyes.head, eyes.tail, eyes.parent = (0.0, -0.4, 1.62), (0.0, -0.4, 1.68), h
+            for side, name in ((1, "eye.L"), (-1, "eye.R")):
+                t = eb.new(name)
+                t.head, t.tail, t.parent = (
+                    (0.03 * side, -0.4, 1.62),
+                    (0.03 * side, -0.4, 1.66),
+                    eyes,
+                )
     bpy.ops.object.mode_set(mode="OBJECT")
+    if kind == "rigify_aim":
+        for eye, target in ((eye_l, "eye.L"), (eye_r, "eye.R")):
+            c = rig.pose.bones[eye].constraints.new("DAMPED_TRACK")
+            c.target, c.subtarget = rig, target
     rig.location = (0.5, 0.0, 0.0)
     rig.rotation_euler = (0.0, 0.0, math.pi / 2)  # facing +X in the scene now
     return rig

@@ -227,3 +227,14 @@ def test_livelink_pose_from_values_52_to_60_on_a_real_socket():
     assert s.pose["left_eye"][:2] == pytest.approx((0.08 * math.pi, 0.04 * math.pi), rel=1e-6)
     assert s.pose["right_eye"][:2] == pytest.approx((0.07 * math.pi, 0.03 * math.pi), rel=1e-6)
     assert rx.pose == s.pose
+
+
+def test_aim_target_moves_so_the_eye_looks_along_the_gaze():
+    eye, target = (0.03, -0.08, 1.62), (0.03, -0.4, 1.62)
+    rest = bones.char_matrix((0.0, 0.0, 0.7))  # the target bone's own rest axes, rolled
+    off = bones.aim_offset((DEG(20), DEG(-10), 0.0), eye, target, rest)
+    moved = np.array(target) + np.array(rest) @ np.array(off)  # pose location is in rest axes
+    look = moved - np.array(eye)
+    want = np.array(bones.apply(bones.char_matrix((DEG(20), DEG(-10), 0.0)), FORWARD))
+    assert np.allclose(look / np.linalg.norm(look), want, atol=1e-9)
+    assert np.linalg.norm(look) == pytest.approx(0.32)  # same distance: the target swings

@@ -41,6 +41,8 @@ def _world(r, v) -> np.ndarray:
 EXPECTED_BONES = {
     "rigify_old": ("Rig:head (auto)", "Rig:MCH-eye.L (auto)", "Rig:MCH-eye.R (auto)"),
     "rigify_new": ("Rig:head (auto)", "Rig:master_eye.L (auto)", "Rig:master_eye.R (auto)"),
+    "rigify_aim": ("Rig:head (auto)", "Rig:MCH-eye.L via target eye.L (auto)",
+                   "Rig:MCH-eye.R via target eye.R (auto)"),
     "vrm": ("Rig:Head (auto)", "Rig:LeftEye (auto)", "Rig:RightEye (auto)"),
     "vroid": ("Rig:J_Bip_C_Head (auto)", "Rig:J_Adj_L_FaceEye (auto)",
               "Rig:J_Adj_R_FaceEye (auto)"),
@@ -124,12 +126,14 @@ def test_without_eye_bones_the_gaze_drives_eyelook_shape_keys(addon_zip, tmp_pat
     assert r["live"]["eyeLookOutRight"] == pytest.approx(12 / 30, abs=1e-3)
 
 
-@pytest.mark.parametrize("rig", ["rigify_new", "vroid"])
-def test_take_import_keys_head_and_eyes(addon_zip, tmp_path, rig):  # noqa: F811
+@pytest.mark.parametrize(("rig", "n_curves"), [("rigify_new", 12), ("vroid", 12),
+                                               ("rigify_aim", 10)])  # fmt: skip
+def test_take_import_keys_head_and_eyes(addon_zip, tmp_path, rig, n_curves):  # noqa: F811
     r = run_scenario("pose_import", addon_zip, tmp_path, rig=rig, tmp=str(tmp_path))
     assert "error" not in r, r
     assert "head and eyes onto" in r["summary"]
-    assert r["rig_action"] == "Take_head" and len(r["rig_paths"]) == 12  # 3 bones x 4
+    # A quaternion per bone; with aim targets, a location per eye target.
+    assert r["rig_action"] == "Take_head" and len(r["rig_paths"]) == n_curves, r["rig_paths"]
     rig_to_world = np.array([[0, -1, 0], [1, 0, 0], [0, 0, 1]])
     # Scene 30 fps; the take's head yaw goes 0 -> 36 deg over 1 s, the eyes 0 -> -18.
     for f in (1, 16, 31):
