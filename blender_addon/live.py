@@ -162,10 +162,14 @@ def pump() -> float | None:
     t0 = time.perf_counter()
     try:
         interval = _tick()
+    except ReferenceError:
+        # Undo or a deleted bone freed a cached pose bone: resolve the rig again next tick.
+        rt.targets = None
+        interval = TIMER_INTERVAL if rt.receiver is not None else None
     except Exception:
         rt.internal_errors += 1
         rt.message = "Internal error in the receiver (details in the system console)"
-        rt.targets = None  # a deleted bone or undo can leave stale references: resolve again
+        rt.targets = None  # resolve the rig again, whatever went wrong
         traceback.print_exc()
         interval = TIMER_INTERVAL if rt.receiver is not None else None
     rt.tick_ms = (time.perf_counter() - t0) * 1000.0

@@ -542,6 +542,9 @@ def _setup_pose(mod, args):
     st.head_object = rig
     st.head_bone = args.get("head_bone", "")
     st.eye_target = args.get("eye_target", "AUTO")
+    if args.get("rotation_mode"):
+        for pb in rig.pose.bones:
+            pb.rotation_mode = args["rotation_mode"]
     return scene, obj, rig, st
 
 

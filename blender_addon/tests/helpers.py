@@ -180,3 +180,24 @@ def vmc_pose_frame(
         outer.add_content(_msg("/VMC/Ext/T", float(t)))
     outer.add_content(_msg("/VMC/Ext/OK", 1))
     return outer.build().dgram
+
+
+def run_scenario(name: str, zip_path, tmp_path, timeout: float = 240, **args) -> dict:
+    """Run one `bpy_harness.py` scenario in a fresh process with an isolated Blender user
+    directory; returns its RESULT json."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(os.environ, BLENDER_USER_RESOURCES=str(Path(tmp_path) / "blender_user"))
+    harness = Path(__file__).resolve().parent / "bpy_harness.py"
+    proc = subprocess.run(
+        [sys.executable, str(harness), name, str(zip_path), json.dumps(args)],
+        capture_output=True, text=True, timeout=timeout, env=env,
+    )  # fmt: skip
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise AssertionError(f"scenario {name} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pytest
-from test_addon_blender import addon_zip, run_scenario  # noqa: F401  (fixture)
+from helpers import run_scenario
 
 pytestmark = pytest.mark.blender
 
@@ -50,7 +50,7 @@ EXPECTED_BONES = {
 
 
 @pytest.mark.parametrize("rig", list(EXPECTED_BONES))
-def test_vmc_head_and_gaze_turn_the_bones_the_right_way(addon_zip, tmp_path, rig):  # noqa: F811
+def test_vmc_head_and_gaze_turn_the_bones_the_right_way(addon_zip, tmp_path, rig):
     r = run_scenario("pose_vmc", addon_zip, tmp_path, rig=rig, head_yaw=30, head_pitch=10,
                      eye_yaw=10, eye_pitch=5)  # fmt: skip
     assert r["start_error"] is None and r["internal_errors"] == 0 and r["problems"] == []
@@ -67,14 +67,14 @@ def test_vmc_head_and_gaze_turn_the_bones_the_right_way(addon_zip, tmp_path, rig
     assert r["live"]["jawOpen"] == pytest.approx(0.3)
 
 
-def test_strength_and_sign_per_axis(addon_zip, tmp_path):  # noqa: F811
+def test_strength_and_sign_per_axis(addon_zip, tmp_path):
     r = run_scenario("pose_vmc", addon_zip, tmp_path, rig="vrm", head_yaw=30, head_pitch=10,
                      eye_yaw=0, eye_pitch=0, strength=[0.5, 1.0, 1.0],
                      invert=[False, True, False])  # fmt: skip
     assert _angle_deg(r["head_forward"], _world(r, _turn(15, -10) @ FORWARD)) < 0.1
 
 
-def test_recording_keys_bones_with_shape_keys_on_the_stream_clock(addon_zip, tmp_path):  # noqa: F811
+def test_recording_keys_bones_with_shape_keys_on_the_stream_clock(addon_zip, tmp_path):
     r = run_scenario("pose_vmc", addon_zip, tmp_path, rig="vrm", head_yaw=30, head_pitch=10,
                      eye_yaw=10, eye_pitch=5, record=True)  # fmt: skip
     # Recenter: the pose at that moment became straight ahead.
@@ -98,7 +98,7 @@ def test_recording_keys_bones_with_shape_keys_on_the_stream_clock(addon_zip, tmp
     assert "Take_head on Rig:Head" in r["message_after"]
 
 
-def test_livelink_head_and_eye_angles(addon_zip, tmp_path):  # noqa: F811
+def test_livelink_head_and_eye_angles(addon_zip, tmp_path):
     r = run_scenario("pose_livelink", addon_zip, tmp_path, rig="vrm",
                      pose_deg=[20, -10, 0, 8, 4, 0, 8, 4, 0])  # fmt: skip
     assert r["internal_errors"] == 0
@@ -108,7 +108,7 @@ def test_livelink_head_and_eye_angles(addon_zip, tmp_path):  # noqa: F811
     assert _angle_deg(r["left_eye_forward"], want_eye) < 0.1
 
 
-def test_without_eye_bones_the_gaze_drives_eyelook_shape_keys(addon_zip, tmp_path):  # noqa: F811
+def test_without_eye_bones_the_gaze_drives_eyelook_shape_keys(addon_zip, tmp_path):
     # VMC with LeftEye/RightEye bones and no eyeLook values: Auto falls back to shape keys.
     r = run_scenario("pose_vmc", addon_zip, tmp_path, rig="no_eyes", head_yaw=0, head_pitch=0,
                      eye_yaw=10, eye_pitch=5)  # fmt: skip
@@ -126,10 +126,19 @@ def test_without_eye_bones_the_gaze_drives_eyelook_shape_keys(addon_zip, tmp_pat
     assert r["live"]["eyeLookOutRight"] == pytest.approx(12 / 30, abs=1e-3)
 
 
-@pytest.mark.parametrize(("rig", "n_curves"), [("rigify_new", 12), ("vroid", 12),
-                                               ("rigify_aim", 10)])  # fmt: skip
-def test_take_import_keys_head_and_eyes(addon_zip, tmp_path, rig, n_curves):  # noqa: F811
-    r = run_scenario("pose_import", addon_zip, tmp_path, rig=rig, tmp=str(tmp_path))
+@pytest.mark.parametrize(
+    ("rig", "mode", "n_curves"),
+    [("rigify_new", "QUATERNION", 12), ("vroid", "QUATERNION", 12), ("rigify_aim", "", 10),
+     ("vrm", "YXZ", 9), ("vrm", "AXIS_ANGLE", 12)],
+)  # fmt: skip
+def test_take_import_keys_head_and_eyes(addon_zip, tmp_path, rig, mode, n_curves):
+    """Keys go into each bone's own rotation mode (the user's rig settings are kept)."""
+    r = run_scenario("pose_import", addon_zip, tmp_path, rig=rig, tmp=str(tmp_path),
+                     rotation_mode=mode)  # fmt: skip
+    want_prop = {"QUATERNION": "rotation_quaternion", "YXZ": "rotation_euler",
+                 "AXIS_ANGLE": "rotation_axis_angle"}.get(mode)  # fmt: skip
+    if want_prop:
+        assert {p.rsplit(".", 1)[1] for p, _, _ in r["rig_paths"]} == {want_prop}
     assert "error" not in r, r
     assert "head and eyes onto" in r["summary"]
     # A quaternion per bone; with aim targets, a location per eye target.
@@ -145,7 +154,7 @@ def test_take_import_keys_head_and_eyes(addon_zip, tmp_path, rig, n_curves):  # 
         assert _angle_deg(played["eye"], eye) < 0.2, f
 
 
-def test_missing_bones_give_a_clear_message(addon_zip, tmp_path):  # noqa: F811
+def test_missing_bones_give_a_clear_message(addon_zip, tmp_path):
     r = run_scenario("pose_missing", addon_zip, tmp_path, rig="plain", tmp=str(tmp_path))
     assert r["start_error"] is None  # the shape keys still run
     assert r["message"].startswith("No head bone found on 'Rig' (looked for head, Head,")
@@ -158,7 +167,7 @@ def test_missing_bones_give_a_clear_message(addon_zip, tmp_path):  # noqa: F811
     assert r["import"][1] == "Armature 'Rig' has no bone 'Head' (Head bone)"
 
 
-def test_panel_lists_driven_bones_shape_keys_and_what_is_unmatched(addon_zip, tmp_path):  # noqa: F811
+def test_panel_lists_driven_bones_shape_keys_and_what_is_unmatched(addon_zip, tmp_path):
     r = run_scenario("panel", addon_zip, tmp_path, rig="vrm", head_bone="Head")
     lines = r["lines"]
     assert "Head -> Rig:Head" in lines  # picked, so no "(auto)"
@@ -172,7 +181,7 @@ def test_panel_lists_driven_bones_shape_keys_and_what_is_unmatched(addon_zip, tm
     assert any(t.startswith("Head: yaw 20") and t.endswith("(not applied)") for t in r["lines"])
 
 
-def test_object_target_turns_in_its_own_frame(addon_zip, tmp_path):  # noqa: F811
+def test_object_target_turns_in_its_own_frame(addon_zip, tmp_path):
     # The object already faces +X in the scene (turned 90 deg): a nod must still be a nod.
     r = run_scenario("pose_livelink", addon_zip, tmp_path, rig="plain", head_target="OBJECT",
                      pose_deg=[20, 10, 0, 0, 0, 0, 0, 0, 0])  # fmt: skip
@@ -182,7 +191,7 @@ def test_object_target_turns_in_its_own_frame(addon_zip, tmp_path):  # noqa: F81
 
 
 @pytest.mark.model
-def test_end_to_end_head_from_avatar_driver_follows_its_own_take(addon_zip, tmp_path):  # noqa: F811
+def test_end_to_end_head_from_avatar_driver_follows_its_own_take(addon_zip, tmp_path):
     """avatar-driver tracks the clip and sends it to Blender (VMC `Head` bone) and to a CSV
     take at once; the head recorded in Blender must turn as the take says it did."""
     from helpers import require
