@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import collections
 import errno
+import math
 import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import livelink, osc
+from .arkit import N_SHAPES
+from .bones import Angles
 from .sample import Sample
 from .vmc import VmcAssembler
 
@@ -34,6 +37,8 @@ MAX_DATAGRAM = 16384  # a full VMC frame (52 shapes + ~55 bones) is well under 8
 MAX_PACKETS_PER_DRAIN = 2048  # bounds one timer tick even under a flood
 MAX_NAMES = 512  # distinct names remembered; a flood of random names cannot grow memory
 RATE_WINDOW = 1.0
+#: Radians per Live Link pose unit: -1..1 is -180..180 degrees (what Unreal reads).
+LIVELINK_NORMALIZED = math.pi
 
 
 class ReceiverError(OSError):
@@ -69,6 +74,7 @@ class Receiver:
         host: str = "127.0.0.1",
         port: int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        livelink_scale: float = LIVELINK_NORMALIZED,
     ) -> None:
         if protocol not in PROTOCOLS:
             raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
@@ -79,6 +85,10 @@ class Receiver:
         self.stats = Stats()
         self.latest: dict[str, float] = {}
         self.head: tuple[float, float, float] | None = None
+        #: Newest pose per role (radians, `core.bones` signs), whatever the protocol.
+        self.pose: dict[str, Angles] = {}
+        #: Live Link head and eye values times this are radians (`LIVELINK_NORMALIZED`).
+        self.livelink_scale = livelink_scale
         self.last_arrival: float | None = None
         self._arrivals: collections.deque[float] = collections.deque(maxlen=100_000)
         self._vmc = VmcAssembler()
@@ -180,7 +190,18 @@ class Receiver:
         except livelink.LiveLinkError:
             self.stats.malformed += 1
             return []
-        return [Sample(p.shapes, p.time, arrival, True, p.head)]
+        return [Sample(p.shapes, p.time, arrival, True, p.head, self._livelink_pose(p))]
+
+    def _livelink_pose(self, p: livelink.LiveLinkPacket) -> dict[str, Angles]:
+        """Head and eye (yaw, pitch, roll) from values 52-60, in radians."""
+        k = self.livelink_scale
+        v = p.values
+        pose: dict[str, Angles] = {}
+        for role, start in (("head", N_SHAPES), ("left_eye", N_SHAPES + 3),
+                            ("right_eye", N_SHAPES + 6)):  # fmt: skip
+            if len(v) >= start + 3:
+                pose[role] = (v[start] * k, v[start + 1] * k, v[start + 2] * k)
+        return pose
 
     def _merge(self, s: Sample) -> None:
         latest = self.latest
@@ -191,6 +212,7 @@ class Receiver:
                 self.stats.names_dropped += 1
         if s.head is not None:
             self.head = s.head
+        self.pose.update(s.pose)
 
     # -- state for the panel ----------------------------------------------------------------
     def rate(self, now: float | None = None) -> float:

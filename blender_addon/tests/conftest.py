@@ -1,5 +1,6 @@
 """Loads the add-on's bpy-free core under its own name (``adcore``) without importing the
-add-on package, whose ``__init__`` needs bpy; builds the extension zip for Blender tests."""
+add-on package, whose ``__init__`` needs bpy; builds the extension zip for Blender tests
+(the `addon_zip` fixture)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,17 @@ _load_core()
 
 HAVE_BPY = importlib.util.find_spec("bpy") is not None
 REQUIRE_ALL = os.environ.get("AVATAR_DRIVER_REQUIRE_ALL") == "1"
+
+
+@pytest.fixture(scope="session")
+def addon_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The extension zip, built once per run by the add-on's own build script."""
+    sys.path.insert(0, str(ADDON))
+    try:
+        import build
+    finally:
+        sys.path.pop(0)
+    return build.build(tmp_path_factory.mktemp("dist"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

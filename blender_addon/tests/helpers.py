@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import socket
 import struct
+from typing import Any
 
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
+from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 # The 52 ARKit names in Live Link order, written out again on purpose (not imported).
@@ -57,7 +59,7 @@ def free_port() -> int:
     return port
 
 
-def _msg(address: str, *args: object) -> OscMessageBuilder:
+def _msg(address: str, *args: Any) -> OscMessage:
     b = OscMessageBuilder(address=address)
     for a in args:
         b.add_arg(a)
@@ -134,3 +136,68 @@ def require(condition: bool, reason: str) -> None:
     if os.environ.get("AVATAR_DRIVER_REQUIRE_ALL") == "1":
         pytest.fail(f"{reason} (AVATAR_DRIVER_REQUIRE_ALL=1: every real part must be present)")
     pytest.skip(reason)
+
+
+# -- head and eyes ------------------------------------------------------------------------
+def _qmul(a, b):
+    ax, ay, az, aw = a
+    bx, by, bz, bw = b
+    return (
+        aw * bx + ax * bw + ay * bz - az * by,
+        aw * by - ax * bz + ay * bw + az * bx,
+        aw * bz + ax * by - ay * bx + az * bw,
+        aw * bw - ax * bx - ay * by - az * bz,
+    )
+
+
+def unity_look(yaw_deg: float, pitch_deg: float) -> tuple[float, float, float, float]:
+    """A Unity (x, y, z, w) local rotation: turn to the avatar's own left by `yaw_deg`,
+    then raise the face by `pitch_deg`. Written from Unity's conventions (left-handed,
+    +y turns toward the avatar's right, +x pitches the nose down), not from the add-on."""
+    import math
+
+    hy, hp = math.radians(-yaw_deg) / 2, math.radians(-pitch_deg) / 2
+    qy = (0.0, math.sin(hy), 0.0, math.cos(hy))
+    qx = (math.sin(hp), 0.0, 0.0, math.cos(hp))
+    return _qmul(qy, qx)
+
+
+def vmc_pose_frame(
+    values: dict[str, float],
+    bones: dict[str, tuple[float, ...]],
+    *,
+    t: float | None = None,
+) -> bytes:
+    """A VMC bundle with Vals, Apply, then one ``/VMC/Ext/Bone/Pos`` per bone (name ->
+    px, py, pz, qx, qy, qz, qw), T and OK: the order avatar-driver sends."""
+    outer = OscBundleBuilder(IMMEDIATELY)
+    for n, v in values.items():
+        outer.add_content(_msg("/VMC/Ext/Blend/Val", n, float(v)))
+    outer.add_content(_msg("/VMC/Ext/Blend/Apply"))
+    for name, nums in bones.items():
+        outer.add_content(_msg("/VMC/Ext/Bone/Pos", name, *(float(x) for x in nums)))
+    if t is not None:
+        outer.add_content(_msg("/VMC/Ext/T", float(t)))
+    outer.add_content(_msg("/VMC/Ext/OK", 1))
+    return outer.build().dgram
+
+
+def run_scenario(name: str, zip_path, tmp_path, timeout: float = 240, **args) -> dict:
+    """Run one `bpy_harness.py` scenario in a fresh process with an isolated Blender user
+    directory; returns its RESULT json."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(os.environ, BLENDER_USER_RESOURCES=str(Path(tmp_path) / "blender_user"))
+    harness = Path(__file__).resolve().parent / "bpy_harness.py"
+    proc = subprocess.run(
+        [sys.executable, str(harness), name, str(zip_path), json.dumps(args)],
+        capture_output=True, text=True, timeout=timeout, env=env,
+    )  # fmt: skip
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise AssertionError(f"scenario {name} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")

@@ -8,7 +8,6 @@ between tests or into the real Blender configuration.
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import os
 import subprocess
@@ -16,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import ARKIT_NAMES, require, write_take_csv
+from helpers import ARKIT_NAMES, require, run_scenario, write_take_csv
 
 pytestmark = pytest.mark.blender
 
@@ -26,28 +25,6 @@ REPO = ADDON.parent
 SHARED = REPO.parent / "shared"
 CLIP = Path(os.environ.get("AVATAR_DRIVER_MEDIA") or SHARED / "media") / "single_face.mp4"
 MODEL = Path(os.environ.get("AVATAR_DRIVER_MODEL") or SHARED / "models" / "face_landmarker.task")
-
-
-@pytest.fixture(scope="session")
-def addon_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sys.path.insert(0, str(ADDON))
-    try:
-        import build  # the add-on's build script
-    finally:
-        sys.path.pop(0)
-    return build.build(tmp_path_factory.mktemp("dist"))
-
-
-def run_scenario(name: str, zip_path: Path, tmp_path: Path, timeout: float = 240, **args):
-    env = dict(os.environ, BLENDER_USER_RESOURCES=str(tmp_path / "blender_user"))
-    proc = subprocess.run(
-        [sys.executable, str(HERE / "bpy_harness.py"), name, str(zip_path), json.dumps(args)],
-        capture_output=True, text=True, timeout=timeout, env=env,
-    )  # fmt: skip
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[7:])
-    raise AssertionError(f"scenario {name} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
 
 
 def test_install_reload_releases_socket_and_timer(addon_zip, tmp_path):

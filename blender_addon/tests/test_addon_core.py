@@ -8,6 +8,7 @@ import math
 import socket
 import struct
 import time
+from typing import Any
 
 import pytest
 from adcore import arkit, livelink, names, osc, receiver, recording, takes, vmc
@@ -19,7 +20,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _msg(address: str, *args: object) -> bytes:
+def _msg(address: str, *args: Any) -> bytes:
     b = OscMessageBuilder(address=address)
     for a in args:
         b.add_arg(a)
