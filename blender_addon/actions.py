@@ -11,7 +11,7 @@ from collections.abc import Hashable, Mapping, Sequence
 import bpy
 
 from . import rig
-from .core import bones, names, recording, takes
+from .core import bones, livelink, names, recording, takes
 from .properties import AvatarDriverSettings, overrides, settings
 from .state import rt
 
@@ -239,6 +239,8 @@ def _import_pose(
     cols = {c.lower(): c for c in take.names}
     scale = rig.units_scale(s.head_units)
     adj = rig.adjusters(s, with_offset=False)  # a recenter belongs to the live session
+    # Takes carry Live Link's (Unreal's) signs, like its packets: back to avatar-driver's.
+    sy, sp, sr = livelink.POSE_SIGN[:3]
     series: dict[str, list[bones.Angles]] = {}
     for role, wanted in TAKE_POSE_COLUMNS.items():
         found = [cols.get(k) for k in wanted]
@@ -246,7 +248,7 @@ def _import_pose(
             continue
         yaw, pitch, roll = (at_frames(take.columns[c]) for c in found)  # type: ignore[index]
         series[role] = [
-            adj[role]((y * scale, p * scale, r * scale))
+            adj[role]((y * scale * sy, p * scale * sp, r * scale * sr))
             for y, p, r in zip(yaw, pitch, roll, strict=True)
         ]
     return _write_pose(scene, targets, s.action_name or "AvatarDriverTake",

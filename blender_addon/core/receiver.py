@@ -193,14 +193,16 @@ class Receiver:
         return [Sample(p.shapes, p.time, arrival, True, p.head, self._livelink_pose(p))]
 
     def _livelink_pose(self, p: livelink.LiveLinkPacket) -> dict[str, Angles]:
-        """Head and eye (yaw, pitch, roll) from values 52-60, in radians."""
+        """Head and eye (yaw, pitch, roll) from values 52-60, in radians and in avatar-driver's
+        signs (Live Link sends Unreal's: pitch and roll flipped, see `livelink.POSE_SIGN`)."""
         k = self.livelink_scale
+        sy, sp, sr = livelink.POSE_SIGN[:3]
         v = p.values
         pose: dict[str, Angles] = {}
         for role, start in (("head", N_SHAPES), ("left_eye", N_SHAPES + 3),
                             ("right_eye", N_SHAPES + 6)):  # fmt: skip
             if len(v) >= start + 3:
-                pose[role] = (v[start] * k, v[start + 1] * k, v[start + 2] * k)
+                pose[role] = (v[start] * k * sy, v[start + 1] * k * sp, v[start + 2] * k * sr)
         return pose
 
     def _merge(self, s: Sample) -> None:

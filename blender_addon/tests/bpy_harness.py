@@ -35,7 +35,9 @@ from helpers import (  # noqa: E402
 )
 
 MODULE = "bl_ext.user_default.avatar_driver_blender"
-BPY_LAYER = MODULE + ".addon"  # where register() puts the bpy layer (pump, start, stop...)
+BPY_LAYER = MODULE + ".addon"
+#: Live Link's (Unreal's) sign of each pose value against avatar-driver's: yaw, pitch, roll x3.
+UNREAL_SIGN = (1.0, -1.0, -1.0) * 3  # where register() puts the bpy layer (pump, start, stop...)
 
 
 def install(zip_path: str):
@@ -633,7 +635,9 @@ def sc_pose_livelink(mod, args):
     st.port = port = free_port()
     err = mod.start(scene)
     vals = [0.0] * 61
-    vals[52:61] = [v / 180.0 for v in args["pose_deg"]]
+    # pose_deg is in avatar-driver's signs; Live Link carries Unreal's (pitch > 0 chin down,
+    # roll > 0 toward the right shoulder), so a real sender flips pitch and roll.
+    vals[52:61] = [v / 180.0 * s for v, s in zip(args["pose_deg"], UNREAL_SIGN, strict=True)]
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.sendto(livelink_packet(vals, frame=10), ("127.0.0.1", port))
     pump_for(mod, 0.1)

@@ -221,11 +221,12 @@ def test_livelink_pose_from_values_52_to_60_on_a_real_socket():
             samples = rx.drain()
             time.sleep(0.001)
     [s] = samples
-    # -1..1 is -180..180 degrees: 0.1 is 18 degrees.
-    assert s.pose["head"] == pytest.approx((0.1 * math.pi, -0.05 * math.pi, 0.02 * math.pi),
+    # -1..1 is -180..180 degrees: 0.1 is 18 degrees. Live Link's pitch and roll are Unreal's
+    # (chin down, toward the right shoulder): the sample has avatar-driver's signs.
+    assert s.pose["head"] == pytest.approx((0.1 * math.pi, 0.05 * math.pi, -0.02 * math.pi),
                                            rel=1e-6)  # fmt: skip
-    assert s.pose["left_eye"][:2] == pytest.approx((0.08 * math.pi, 0.04 * math.pi), rel=1e-6)
-    assert s.pose["right_eye"][:2] == pytest.approx((0.07 * math.pi, 0.03 * math.pi), rel=1e-6)
+    assert s.pose["left_eye"][:2] == pytest.approx((0.08 * math.pi, -0.04 * math.pi), rel=1e-6)
+    assert s.pose["right_eye"][:2] == pytest.approx((0.07 * math.pi, -0.03 * math.pi), rel=1e-6)
     assert rx.pose == s.pose
 
 

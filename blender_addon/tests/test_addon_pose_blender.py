@@ -212,8 +212,10 @@ def test_end_to_end_head_from_avatar_driver_follows_its_own_take(addon_zip, tmp_
 
     with csv_path.open(encoding="utf-8") as f:
         truth = parse_take(f)
+    # The take is in Live Link's (Unreal's) signs: pitch > 0 is chin down, the VMC head's
+    # (avatar-driver's) pitch > 0 is chin up.
     yaw = truth.values[:, 52] / POSE_SCALE
-    pitch = truth.values[:, 53] / POSE_SCALE
+    pitch = -truth.values[:, 53] / POSE_SCALE
     track = r["head_track"]
     n = min(len(track), len(truth))
     assert n >= 60, (len(track), len(truth))
