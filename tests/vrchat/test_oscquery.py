@@ -285,3 +285,29 @@ def test_own_service_json_is_plain_json() -> None:
         assert json.loads(raw.text)["OSC_PORT"] == 1
     finally:
         svc.close()
+
+
+def test_own_service_survives_garbage_requests() -> None:
+    import socket
+
+    svc = OwnService("x", 1)
+    try:
+        for junk in (b"\x00\xff" * 3000, b"GET\r\n\r\n", b"POST / HTTP/1.1\r\n\r\n", b""):
+            with socket.create_connection(("127.0.0.1", svc.http_port), timeout=2) as s:
+                s.sendall(junk)
+                s.shutdown(socket.SHUT_WR)
+                s.recv(4096)
+        host = read_host_info("127.0.0.1", svc.http_port)
+    finally:
+        svc.close()
+    assert host.osc_port == 1 and host.name == "x"
+
+
+def test_bad_oscquery_setting_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from avatar_driver.errors import OutputError
+    from avatar_driver.outputs.base import OutputOptions
+    from avatar_driver.outputs.vrchat import VRChatOutput
+
+    monkeypatch.setenv("AVATAR_DRIVER_VRCHAT_OSCQUERY", "maybe")
+    with pytest.raises(OutputError, match="--vrchat-oscquery 'maybe': expected on or off"):
+        VRChatOutput.from_spec("127.0.0.1:9", OutputOptions())
