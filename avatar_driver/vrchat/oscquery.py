@@ -358,7 +358,7 @@ class Discovery:
         self._retries = 0
         self._started = time.monotonic()
         # Our own /avatar/change port: any free UDP port on 127.0.0.1 (not 9001).
-        self.listener = AvatarChangeListener("127.0.0.1", 0, self._heard_change)
+        self.listener = AvatarChangeListener("127.0.0.1", 0, self._heard_change, only_changes=True)
         self._worker = threading.Thread(target=self._run, name="vrchat-discovery", daemon=True)
         self._worker.start()
 
@@ -573,7 +573,9 @@ class Discovery:
         if self.fallback_listen is not None:
             host, port = self.fallback_listen
             try:
-                self._fallback_listener = AvatarChangeListener(host, port, self._heard_change)
+                self._fallback_listener = AvatarChangeListener(
+                    host, port, self._heard_change, only_changes=True
+                )
                 listen = f", hearing /avatar/change on {host}:{port} and reading the OSC JSON files"
             except OSError as e:
                 listen = f"; {host}:{port} is taken ({e.strerror}), so no avatar changes are heard"

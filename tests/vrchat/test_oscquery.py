@@ -311,3 +311,28 @@ def test_bad_oscquery_setting_is_one_line(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("AVATAR_DRIVER_VRCHAT_OSCQUERY", "maybe")
     with pytest.raises(OutputError, match="--vrchat-oscquery 'maybe': expected on or off"):
         VRChatOutput.from_spec("127.0.0.1:9", OutputOptions())
+
+
+def test_change_listener_skips_parameter_echoes_undecoded() -> None:
+    """VRChat sends OSCQuery apps every parameter change; only /avatar/change is decoded."""
+    import socket
+
+    from avatar_driver.codecs.osc import bundle, message
+    from avatar_driver.vrchat.listener import AvatarChangeListener
+
+    heard: list[str] = []
+    lst = AvatarChangeListener("127.0.0.1", 0, heard.append, only_changes=True)
+    try:
+        echo = bundle([message("/avatar/parameters/v2/JawOpen", 0.5)] * 20)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for _ in range(50):
+                s.sendto(echo, lst.address)
+            s.sendto(bundle([message("/avatar/change", AVATAR), echo]), lst.address)
+            s.sendto(b"/avatar/change but not OSC", lst.address)
+        end = time.monotonic() + 3
+        while lst.packets < 52 and time.monotonic() < end:
+            time.sleep(0.01)
+    finally:
+        lst.close()
+    assert heard == [AVATAR]
+    assert (lst.packets, lst.skipped, lst.decode_errors) == (52, 50, 1)
