@@ -475,10 +475,12 @@ class Discovery:
             f"{found.osc[0]}:{found.osc[1]}, hearing /avatar/change on 127.0.0.1:"
             f"{self.listen_port}"
         )
-        if self.follow_target:
-            self.on_target(*found.osc)
+        # The avatar first, then the target: the output takes both before its next frame,
+        # so VRChat never gets the mapping as written when its avatar is readable.
         self._retries = 0
         self._read_avatar()
+        if self.follow_target:
+            self.on_target(*found.osc)
 
     def _resolve(self, name: str) -> _Vrchat | None:
         zc = self._zc
