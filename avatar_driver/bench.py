@@ -155,6 +155,9 @@ def run_bench(args: argparse.Namespace) -> int:
                 "frames", "faces", "fps", "cpu_share", "latency_ms", "dropped", "stages", "outputs"
             )
         }  # fmt: skip
+    from .vrchat.discovery_bench import measure_discovery
+
+    report["vrchat_discovery"] = measure_discovery()
     if not args.latencies:
         report.pop("latencies_ms")
     if args.json:
@@ -180,6 +183,21 @@ def run_bench(args: argparse.Namespace) -> int:
             f"capture->sent {lat['median']:.2f} ms median, {lat['p95']:.2f} ms p95"
         )
     print(f"datagrams received by the loopback sink: {report['datagrams_received']}")
+    d = report["vrchat_discovery"]
+    if "error" in d:
+        print(f"vrchat discovery (OSCQuery): {d['error']}")
+    else:
+        o, la, ref = d["from_output"], d["from_launch"], d["launch_reference"]
+
+        def sec(x: float | None) -> str:
+            return "never" if x is None else f"{x:.2f} s"
+
+        print(
+            f"vrchat discovery (OSCQuery, private netns): first correct packet "
+            f"{sec(o['median_s'])} after the output started (max {sec(o['max_s'])}, "
+            f"{o['runs']} runs), {sec(la['median_s'])} after launch (explicit target, no "
+            f"discovery: {sec(ref['median_s'])}); goal {d['goal_s']:g} s"
+        )
     if "paced" in report:
         p = report["paced"]
         print(

@@ -128,12 +128,18 @@ def _add_output_arguments(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="VRChat's OSC folder holding avatar configs (default: the Windows or Proton one)",
     )
+    g.add_argument(
+        "--vrchat-oscquery",
+        choices=("on", "off"),
+        help="find VRChat by OSCQuery (default: on when vrchat has no target and no "
+        "--vrchat-listen); off: 127.0.0.1:9000, 9001 and the OSC JSON files",
+    )
 
 
 def _output_extra(args: argparse.Namespace) -> dict[str, Any]:
     keys = ("vcam_view", "vcam_device", "vcam_size", "vcam_fps", "livelink_subject",
             "livelink_device_id", "vrchat_listen", "vrchat_osc_folder",
-            "vmc_head_position")  # fmt: skip
+            "vmc_head_position", "vrchat_oscquery")  # fmt: skip
     return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
 
 

@@ -21,6 +21,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 REQUIRE_ALL = os.environ.get("AVATAR_DRIVER_REQUIRE_ALL") == "1"
+# mDNS must never leave lo: VRChat discovery (OSCQuery) runs only in the tests that set up a
+# private network namespace (tests/vrchat/test_oscquery_netns.py); everywhere else it is off,
+# for this process and every command it starts.
+IN_NETNS = os.environ.get("AVATAR_DRIVER_IN_NETNS") == "1"
+if not IN_NETNS:
+    os.environ["AVATAR_DRIVER_VRCHAT_OSCQUERY"] = "off"
 
 
 def _missing(reason: str) -> None:

@@ -5,10 +5,15 @@ channels into parameter values; only values that changed beyond the mapping's th
 are packed (with a full refresh every few seconds) into bundles under 4096 bytes by a
 precompiled packer and sent in one burst.
 
-Avatar awareness: a listener on VRChat's output port (127.0.0.1:9001) hears
-``/avatar/change``; the avatar's OSC config JSON is then read and only the parameters the
-avatar declares are sent, each as declared (see `vrchat.avatar`). Without a usable config
-the mapping is sent as written, after a warning naming the file.
+Avatar awareness. With no target, VRChat is found by OSCQuery (`vrchat.oscquery`): the
+output sends at once to 127.0.0.1:9000, then to the OSC port VRChat advertises, and the
+avatar's id and typed parameters come from VRChat's ``/avatar`` node, at start-up and on
+every ``/avatar/change`` (which VRChat sends to the free port we advertise, so 9001 can stay
+with another app). Without VRChat (or with an explicit target or ``--vrchat-listen``) a
+listener on VRChat's output port (127.0.0.1:9001) hears ``/avatar/change`` and the avatar's
+OSC config JSON is read. Either way only the parameters the avatar declares are sent, each
+as declared (see `vrchat.avatar`); without a usable avatar the mapping is sent as written,
+after a warning naming the file or the URL.
 
 Hot-path rules: `send` does one cheap clock read, at most one `os.stat` every 0.5 s for
 hot reload, the mapping's array operations, and the packer; mapping, avatar and packer
@@ -29,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from ..codecs.osc import OscPacker
-from ..errors import AvatarDriverError, MappingError
+from ..errors import AvatarDriverError, MappingError, OutputError
 from ..frame import Frame
 from ..mapping import CompiledMapping, load_mapping
 from ..mapping.loader import resolve_spec
@@ -43,7 +48,7 @@ from ..vrchat.avatar import (
     wires_without_avatar,
 )
 from .base import OutputOptions, parse_host_port, register_output
-from .udp import UdpOutput
+from .udp import UdpOutput, UdpSender
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_LISTEN", "DEFAULT_MAPPING", "DEFAULT_PORT", "VRChatOutput"]
 
@@ -51,6 +56,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9000
 DEFAULT_LISTEN = "127.0.0.1:9001"
 DEFAULT_MAPPING = "vrchat-unified-v2"
+OSCQUERY_CHOICES = ("auto", "on", "off")
+#: The default of --vrchat-oscquery (the test suite sets it off outside its network namespace).
+OSCQUERY_ENV = "AVATAR_DRIVER_VRCHAT_OSCQUERY"
 RELOAD_CHECK_S = 0.5
 
 
@@ -74,6 +82,8 @@ class VRChatOutput(UdpOutput):
         osc_folders: list[Path] | None = None,
         clock: Callable[[], float] = time.monotonic,
         log: Callable[[str], None] = _stderr,
+        discover: bool = False,
+        follow_target: bool = True,
     ) -> None:
         super().__init__(host=host, port=port)
         self._clock = clock
@@ -90,7 +100,23 @@ class VRChatOutput(UdpOutput):
         self._next_check = 0.0
         self._bad_sig: tuple[int, int] | None = None
         self.listener = None
-        if listen is not None:
+        self.discovery = None
+        self._target_pending: tuple[int, str, int] = (0, host, port)
+        self._target_applied = 0
+        if discover:
+            from ..vrchat.oscquery import Discovery
+
+            self.discovery = Discovery(
+                on_target=self.on_discovered_target,
+                on_avatar=self.on_discovered_avatar,
+                on_json_change=self.on_avatar_change,
+                log=self._log,
+                fallback=(host, port),
+                fallback_listen=listen,
+                osc_folders=self.osc_folders,
+                follow_target=follow_target,
+            )
+        elif listen is not None:
             from ..vrchat.listener import AvatarChangeListener
 
             try:
@@ -109,6 +135,15 @@ class VRChatOutput(UdpOutput):
         mapping = load_mapping(spec)
         path = resolve_spec(options.mapping) if options.mapping else None
         listen_spec = extra.get("vrchat_listen", DEFAULT_LISTEN)
+        oscquery = str(
+            extra.get("vrchat_oscquery") or os.environ.get(OSCQUERY_ENV) or "auto"
+        ).lower()
+        if oscquery not in OSCQUERY_CHOICES:
+            raise OutputError(f"vrchat: --vrchat-oscquery {oscquery!r}: expected on or off")
+        # No target and no --vrchat-listen: find VRChat by OSCQuery (today's behaviour otherwise).
+        discover = oscquery == "on" or (
+            oscquery == "auto" and target is None and extra.get("vrchat_listen") is None
+        )
         listen = None
         if listen_spec and str(listen_spec).lower() not in ("off", "none", "no"):
             listen = parse_host_port(str(listen_spec), host="127.0.0.1", port=9001, kind="vrchat")
@@ -121,6 +156,8 @@ class VRChatOutput(UdpOutput):
             mapping_path=path,
             listen=listen,
             osc_folders=folders,
+            discover=discover,
+            follow_target=target is None,
         )
 
     # -- mapping and avatar ------------------------------------------------------------
@@ -156,6 +193,35 @@ class VRChatOutput(UdpOutput):
         with self._lock:
             self._pending = (self._pending[0] + 1, config)
 
+    def on_discovered_target(self, host: str, port: int) -> None:
+        """From the discovery thread: VRChat's OSC input (or the fallback); `send` swaps."""
+        with self._lock:
+            self._target_pending = (self._target_pending[0] + 1, host, port)
+
+    def on_discovered_avatar(self, config: AvatarConfig) -> None:
+        """From the discovery thread: the avatar read from VRChat's /avatar node."""
+        with self._lock:
+            self._pending = (self._pending[0] + 1, config)
+
+    def _take_target(self) -> None:
+        gen, host, port = self._target_pending
+        self._target_applied = gen
+        if f"{host}:{port}" == self.target:
+            return
+        try:
+            sender = UdpSender(host, port, self.stats, kind=self.kind)
+        except OutputError as e:
+            self.stats.failed(e)
+            return
+        self._udp, old = sender, self._udp
+        old.close()
+        self.target = f"{host}:{port}"
+        self._state.force_refresh()  # the new receiver gets everything at once
+
+    def describe(self) -> str:
+        text = super().describe()
+        return text + " (finding VRChat by OSCQuery)" if self.discovery is not None else text
+
     def _take_avatar(self) -> None:
         with self._lock:
             gen, config = self._pending
@@ -164,9 +230,10 @@ class VRChatOutput(UdpOutput):
         self._install(self.base)
         if config is not None:
             n = len({w.src for w in self._wire.wires})
+            where = config.path.name if config.path.suffix == ".json" else f"OSCQuery {config.path}"
             self._log(
                 f"avatar {config.name or config.id}: {n} of {len(self.base.entries)} mapping "
-                f"parameters, {len(self._wire)} OSC parameters ({config.path.name})"
+                f"parameters, {len(self._wire)} OSC parameters ({where})"
             )
 
     def _signature(self) -> tuple[int, int] | None:
@@ -205,6 +272,8 @@ class VRChatOutput(UdpOutput):
 
     def send(self, frame: Frame) -> None:
         now = self._clock()
+        if self._target_pending[0] != self._target_applied:
+            self._take_target()
         if self._pending[0] != self._applied:
             self._take_avatar()
         if self._reload_path is not None and now >= self._next_check:
@@ -222,6 +291,8 @@ class VRChatOutput(UdpOutput):
         self.send(frame)
 
     def _close(self) -> None:
+        if self.discovery is not None:
+            self.discovery.close()
         if self.listener is not None:
             self.listener.close()
         super()._close()

@@ -17,6 +17,7 @@ __all__ = ["MAX_PACKET", "AvatarChangeListener"]
 
 MAX_PACKET = 8192
 AVATAR_CHANGE = "/avatar/change"
+_CHANGE_BYTES = AVATAR_CHANGE.encode()
 
 
 class AvatarChangeListener:
@@ -24,6 +25,10 @@ class AvatarChangeListener:
 
     `on_params(addresses)` (optional) receives the parameter addresses of every other
     message, which lets the owner notice parameters an avatar config does not declare.
+    `only_changes` skips, before decoding, every datagram that cannot hold an
+    ``/avatar/change``: VRChat also sends the apps it finds by OSCQuery every parameter
+    change (ours echoed back, 60 times a second), and decoding those would take GIL time
+    from the hot path for nothing.
     """
 
     def __init__(
@@ -33,6 +38,7 @@ class AvatarChangeListener:
         on_change: Callable[[str], None],
         *,
         on_params: Callable[[list[str]], None] | None = None,
+        only_changes: bool = False,
     ) -> None:
         self._sock = socket.socket(
             socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM
@@ -46,7 +52,9 @@ class AvatarChangeListener:
         self.address = self._sock.getsockname()[:2]
         self.on_change = on_change
         self.on_params = on_params
+        self.only_changes = only_changes
         self.packets = 0
+        self.skipped = 0
         self.decode_errors = 0
         self.callback_errors = 0
         self.changes = 0
@@ -68,6 +76,9 @@ class AvatarChangeListener:
                     return
                 continue
             self.packets += 1
+            if self.only_changes and _CHANGE_BYTES not in data:
+                self.skipped += 1
+                continue
             try:
                 messages = parse_packet(data)
             except OscDecodeError:

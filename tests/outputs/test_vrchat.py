@@ -280,9 +280,13 @@ def test_oscdump_sees_restricted_parameters(tmp_path: Path, oscdump: str) -> Non
     write_avatar(tmp_path)
     port, listen = free_udp_port(), free_udp_port()
     dump = subprocess.Popen([oscdump, "-L", str(port)], stdout=subprocess.PIPE, text=True)
+    seen: list[str] = []
+    assert dump.stdout is not None
+    out = dump.stdout
+    reader = threading.Thread(target=lambda: seen.extend(out), daemon=True)
+    reader.start()
     try:
         time.sleep(0.3)
-        # Announce the avatar before the run starts sending: the listener hears it first.
         proc = subprocess.Popen(
             [*__import__("sys").executable.split(), "-m", "avatar_driver", "run", "--source",
              "demo", "--max-frames", "90", "--output", f"vrchat:127.0.0.1:{port}",
@@ -290,14 +294,20 @@ def test_oscdump_sees_restricted_parameters(tmp_path: Path, oscdump: str) -> Non
              "--quiet"],
             stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        time.sleep(1.5)
-        _change_avatar(listen, AVATAR)
+        # Once the plain mapping arrives (the run is up, however loaded the machine is),
+        # announce the avatar until the run ends.
+        _wait_for(lambda: len(seen) > 0 or proc.poll() is not None, timeout=30)
+        while proc.poll() is None:
+            _change_avatar(listen, AVATAR)
+            time.sleep(0.2)
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
         time.sleep(0.3)
     finally:
         dump.terminate()
-        text, _ = dump.communicate(timeout=5)
+        dump.communicate(timeout=5)
+        reader.join(timeout=5)
+    text = "".join(seen)
     # oscdump prints "<timetag> <address> <types> <values...>" per message.
     lines = [ln.split()[1:] for ln in text.splitlines() if len(ln.split()) > 2]
     lines = [ln for ln in lines if ln[0].startswith("/")]
