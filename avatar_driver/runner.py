@@ -14,9 +14,10 @@ from typing import Any
 from .dynamics import Dynamics, make_dynamics
 from .errors import ConfigError
 from .outputs import OutputOptions, create_output
-from .pipeline import Lane, Pipeline, Stage
-from .solver import PassThroughSolver
+from .pipeline import Lane, Pipeline, Split, Stage
+from .solver import PassThroughSolver, Solver
 from .sources import open_source
+from .sources.base import SourceBase, WantsImage
 from .status import StatusLine
 from .tracking.idle import IdleGate
 from .tracking.model import resolve_model
@@ -55,55 +56,63 @@ def open_pipeline(opts: RunOptions, *, status: StatusLine | None = None) -> Iter
         stack.callback(source.close)
         if opts.faces > 1 and not source.needs_tracker:
             raise ConfigError(f"--faces {opts.faces} needs a camera, video or image source")
-        trackers: list[Stage] = []
-        if source.needs_tracker:
-            from .tracking.faces import MultiFaceTracker
-            from .tracking.landmarker import FaceTracker
-
-            model = resolve_model(opts.model)
-            tracker = FaceTracker(
-                model.path, mode="image" if source.still else "video", num_faces=opts.faces
-            )
-            stack.callback(tracker.close)
-            if opts.faces > 1:
-                multi = MultiFaceTracker(tracker, opts.faces)
-                trackers = [multi.slot(k) for k in range(opts.faces)]
-            else:
-                low_power = source.live if opts.low_power is None else opts.low_power
-                trackers = [IdleGate(tracker) if low_power else tracker]
+        tracking = _tracking(opts, source, stack) if source.needs_tracker else _Tracking()
+        lanes = [_lane(opts, tracked=source.needs_tracker) for _ in range(opts.faces)]
         out_opts = OutputOptions(
             mapping=opts.mapping, fps=source.fps, extra=dict(opts.output_extra)
         )
-        lanes: list[Lane] = []
-        for k in range(opts.faces):
-            stages: list[tuple[str, Stage]] = []
-            if trackers:
-                stages.append(("tracker", trackers[k]))
-            solver = _solver(opts, tracked=source.needs_tracker)
-            stages.append(("solver", solver))
-            dynamics = _dynamics(opts)
-            if hasattr(dynamics, "set_neutral") and hasattr(solver, "neutral_weights"):
-                dynamics.set_neutral(solver.neutral_weights())
-            stages.append(("dynamics", dynamics))
-            lanes.append(Lane(stages, []))
         for spec in opts.outputs:
             performer, kind_spec = _performer(spec, opts.faces)
             out = create_output(kind_spec, out_opts)
             stack.callback(out.close)  # close() is idempotent; the pipeline closes first
             lanes[performer].outputs.append(out)
-        gate = trackers[0] if trackers and isinstance(trackers[0], IdleGate) else None
-        if gate is not None and not any(o.needs_image for lane in lanes for o in lane.outputs):
-            source.wants_image = gate.needs_image  # idle frames skip colour conversion
         yield Pipeline(
             source=source,
-            stages=lanes[0].stages,
-            outputs=lanes[0].outputs,
-            more_lanes=lanes[1:],
+            shared=tracking.shared,
+            split=tracking.split,
+            lanes=lanes,
+            wants_image=tracking.wants_image,
             fast=opts.fast,
             max_frames=opts.max_frames,
             status=status,
             max_fps=opts.max_fps,
         )
+
+
+@dataclass
+class _Tracking:
+    """The shared part of a run: the tracker stage (or the multi-face split) and its
+    capture policy."""
+
+    shared: list[tuple[str, Stage]] = field(default_factory=list)
+    split: tuple[str, Split] | None = None
+    wants_image: WantsImage | None = None
+
+
+def _tracking(opts: RunOptions, source: SourceBase, stack: contextlib.ExitStack) -> _Tracking:
+    from .tracking.faces import MultiFaceTracker
+    from .tracking.landmarker import FaceTracker
+
+    model = resolve_model(opts.model)
+    tracker = FaceTracker(
+        model.path, mode="image" if source.still else "video", num_faces=opts.faces
+    )
+    stack.callback(tracker.close)
+    if opts.faces > 1:
+        return _Tracking(split=("tracker", MultiFaceTracker(tracker, opts.faces).split))
+    low_power = source.live if opts.low_power is None else opts.low_power
+    if not low_power:
+        return _Tracking(shared=[("tracker", tracker)])
+    gate = IdleGate(tracker)
+    return _Tracking(shared=[("tracker", gate)], wants_image=gate.needs_image)
+
+
+def _lane(opts: RunOptions, *, tracked: bool) -> Lane:
+    """One performer's solver and dynamics; the dynamics eases to the solver's neutral."""
+    solver = _solver(opts, tracked=tracked)
+    dynamics = _dynamics(opts)
+    dynamics.set_neutral(solver.neutral_weights())
+    return Lane([("solver", solver), ("dynamics", dynamics)], [], watched=1)
 
 
 def _performer(spec: str, faces: int) -> tuple[int, str]:
@@ -117,7 +126,7 @@ def _performer(spec: str, faces: int) -> tuple[int, str]:
     return n - 1, rest
 
 
-def _solver(opts: RunOptions, *, tracked: bool) -> Stage:
+def _solver(opts: RunOptions, *, tracked: bool) -> Solver:
     """The tracking solver whenever the tracker runs or a profile is given; else pass-through."""
     if not tracked and opts.calibration is None:
         return PassThroughSolver()

@@ -179,7 +179,8 @@ def test_face_lost_and_found_many_times_eases_without_jumps(model: Path, media: 
     with FaceTracker(model) as tracker:
         pipe = Pipeline(
             source=Alternating(media),
-            stages=[("tracker", tracker), ("dynamics", make_dynamics("cortical"))],
+            shared=[("tracker", tracker)],
+            stages=[("dynamics", make_dynamics("cortical"))],
             outputs=[out],
             fast=True,
         )
@@ -258,7 +259,8 @@ def test_camera_unplugged_eases_to_neutral_and_resumes(model: Path, media: Path)
     with FaceTracker(model) as tracker:
         pipe = Pipeline(
             source=source,
-            stages=[("tracker", tracker), ("dynamics", make_dynamics("cortical"))],
+            shared=[("tracker", tracker)],
+            stages=[("dynamics", make_dynamics("cortical"))],
             outputs=[out, Watch()],
         )
         result = pipe.run()

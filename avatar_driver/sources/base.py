@@ -8,7 +8,12 @@ from typing import Protocol, runtime_checkable
 from ..closing import ClosesOnce
 from ..frame import Frame
 
-__all__ = ["Source", "SourceBase"]
+__all__ = ["Source", "SourceBase", "WantsImage"]
+
+#: A capture policy: asked with a frame's timestamp before its pixels are converted;
+#: False means nobody will look at them (low-power idling), so the frame comes without an
+#: image.
+WantsImage = Callable[[float], bool]
 
 
 @runtime_checkable
@@ -43,15 +48,16 @@ class SourceBase(ClosesOnce):
     fps = 30.0
     description = "source"
     state = ""  # shown in the status line when not empty ("camera lost, retrying")
-    #: Asked with a frame's timestamp before its pixels are converted; False means nobody
-    #: will look at them (low-power idling), so the frame comes without an image. None:
-    #: every frame gets its image.
-    wants_image: Callable[[float], bool] | None = None
     _stop_requested = False
 
     def request_stop(self) -> None:
         """Ask a blocking `__iter__` (a camera waiting to come back) to end soon."""
         self._stop_requested = True
+
+    def frames(self, *, wants_image: WantsImage | None = None) -> Iterator[Frame]:
+        """The frames, converting pixels only where `wants_image(t)` says so (None: all).
+        Sources without pixels to convert ignore the policy."""
+        return iter(self)
 
     def __iter__(self) -> Iterator[Frame]:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import SourceError
 from ..frame import Frame
-from .base import SourceBase
+from .base import SourceBase, WantsImage
 
 __all__ = ["IMAGE_SUFFIXES", "CameraSource", "ImageSource", "VideoSource"]
 
@@ -56,6 +56,9 @@ class VideoSource(SourceBase):
         self.description = f"video {self.path.name} ({self.fps:.1f} fps)"
 
     def __iter__(self) -> Iterator[Frame]:
+        return self.frames()
+
+    def frames(self, *, wants_image: WantsImage | None = None) -> Iterator[Frame]:
         cv2 = _cv2()
         index = 0
         while True:
@@ -69,7 +72,7 @@ class VideoSource(SourceBase):
                 if not self._cap.grab():
                     self._check_complete(index)
                     return
-                if self.wants_image is None or self.wants_image(t):
+                if wants_image is None or wants_image(t):
                     ok, bgr = self._cap.retrieve()
                     if not ok or bgr is None:
                         self._check_complete(index)
@@ -190,6 +193,9 @@ class CameraSource(SourceBase):
         return False
 
     def __iter__(self) -> Iterator[Frame]:
+        return self.frames()
+
+    def frames(self, *, wants_image: WantsImage | None = None) -> Iterator[Frame]:
         cv2 = _cv2()
         start = time.perf_counter()
         index = 0
@@ -199,7 +205,7 @@ class CameraSource(SourceBase):
             now = time.perf_counter()
             t = now - start
             image: np.ndarray | None = None
-            if ok and (self.wants_image is None or self.wants_image(t)):
+            if ok and (wants_image is None or wants_image(t)):
                 ok, bgr = self._cap.retrieve()
                 ok = ok and bgr is not None
                 if ok:
