@@ -13,7 +13,7 @@ from typing import Any
 
 from .dynamics import Dynamics, make_dynamics
 from .errors import ConfigError
-from .outputs import OutputOptions, create_output
+from .outputs import OutputBase, OutputOptions, create_output
 from .pipeline import Lane, Pipeline, Split, Stage
 from .solver import PassThroughSolver, Solver
 from .sources import open_source
@@ -66,6 +66,7 @@ def open_pipeline(opts: RunOptions, *, status: StatusLine | None = None) -> Iter
             out = create_output(kind_spec, out_opts)
             stack.callback(out.close)  # close() is idempotent; the pipeline closes first
             lanes[performer].outputs.append(out)
+        _check_mapping_used(opts.mapping, [o for lane in lanes for o in lane.outputs])
         yield Pipeline(
             source=source,
             shared=tracking.shared,
@@ -113,6 +114,20 @@ def _lane(opts: RunOptions, *, tracked: bool) -> Lane:
     dynamics = _dynamics(opts)
     dynamics.set_neutral(solver.neutral_weights())
     return Lane([("solver", solver), ("dynamics", dynamics)], [], watched=1)
+
+
+def _check_mapping_used(mapping: str | None, outputs: Sequence[OutputBase]) -> None:
+    """`--mapping` with no output that takes one is a mistake, not something to ignore."""
+    if mapping is None or any(o.uses_mapping for o in outputs):
+        return
+    from .outputs.base import OUTPUTS
+
+    kinds = ", ".join(sorted({o.kind for o in outputs}))
+    users = ", ".join(k for k, cls in OUTPUTS.items() if cls.uses_mapping)
+    raise ConfigError(
+        f"--mapping {mapping}: no output of this run uses a mapping ({kinds} send fixed "
+        f"names); the outputs that do are {users}"
+    )
 
 
 def _performer(spec: str, faces: int) -> tuple[int, str]:

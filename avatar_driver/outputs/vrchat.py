@@ -10,16 +10,16 @@ Avatar awareness: a listener on VRChat's output port (127.0.0.1:9001) hears
 avatar declares are sent, each as declared (see `vrchat.avatar`). Without a usable config
 the mapping is sent as written, after a warning naming the file.
 
-Hot-path rules: `send` does one cheap clock read, at most one `os.stat` every 0.5 s for
-hot reload, the mapping's array operations, and the packer; mapping, avatar and packer
-changes are prepared elsewhere or rarely and swapped in whole. The frame's channels are
+Hot-path rules: `send` does one cheap clock read, one look for a mapping reloaded by the
+binding's watcher thread (`mapping.binding`), the mapping's array operations, and the
+packer; mapping, avatar and packer changes are prepared elsewhere or rarely and swapped
+in whole. The frame's channels are
 written straight into the mapping's work vector (`CompiledMapping.apply_frame`), and an
 empty change set costs the packer nothing, so no extra pass over the mask is made here.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
@@ -29,9 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from ..codecs.osc import OscPacker
-from ..errors import AvatarDriverError, MappingError
+from ..errors import AvatarDriverError
 from ..frame import Frame
 from ..mapping import CompiledMapping, load_mapping
+from ..mapping.binding import MappingBinding
 from ..mapping.loader import resolve_spec
 from ..vrchat.avatar import (
     AvatarConfig,
@@ -50,7 +51,6 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9000
 DEFAULT_LISTEN = "127.0.0.1:9001"
 DEFAULT_MAPPING = "vrchat-unified-v2"
-RELOAD_CHECK_S = 0.5
 
 
 def _stderr(message: str) -> None:
@@ -60,6 +60,7 @@ def _stderr(message: str) -> None:
 @register_output("vrchat", "VRChat OSC avatar parameters (default 127.0.0.1:9000)")
 class VRChatOutput(UdpOutput):
     kind = "vrchat"
+    uses_mapping = True
     default_port = DEFAULT_PORT
 
     def __init__(
@@ -84,10 +85,7 @@ class VRChatOutput(UdpOutput):
         self._pending: tuple[int, AvatarConfig | None] = (0, None)
         self._applied = 0
         self._install(self.base)
-        self._reload_path = Path(mapping_path) if mapping_path is not None else None
-        self._reload_sig = self._signature() if self._reload_path else None
-        self._next_check = 0.0
-        self._bad_sig: tuple[int, int] | None = None
+        self.binding = MappingBinding(self.base, path=mapping_path, who=self.kind, log=log)
         self.listener = None
         if listen is not None:
             from ..vrchat.listener import AvatarChangeListener
@@ -168,28 +166,6 @@ class VRChatOutput(UdpOutput):
                 f"parameters, {len(self._wire)} OSC parameters ({config.path.name})"
             )
 
-    def _signature(self) -> tuple[int, int] | None:
-        try:
-            st = os.stat(self._reload_path)  # type: ignore[arg-type]
-        except OSError:
-            return None
-        return (st.st_mtime_ns, st.st_size)
-
-    def _check_reload(self) -> None:
-        sig = self._signature()
-        if sig is None or sig == self._reload_sig or sig == self._bad_sig:
-            return
-        try:
-            mapping = load_mapping(self._reload_path)  # type: ignore[arg-type]
-        except MappingError as e:
-            self._bad_sig = sig
-            self._log(f"mapping not reloaded, keeping the last good one:\n{e}")
-            return
-        self._reload_sig = sig
-        self._bad_sig = None
-        self.set_mapping(mapping)
-        self._log(f"mapping reloaded from {self._reload_path}")
-
     # -- frames --------------------------------------------------------------------------
 
     def values(self, frame: Frame) -> np.ndarray:
@@ -206,9 +182,9 @@ class VRChatOutput(UdpOutput):
         now = self._clock()
         if self._pending[0] != self._applied:
             self._take_avatar()
-        if self._reload_path is not None and now >= self._next_check:
-            self._next_check = now + RELOAD_CHECK_S
-            self._check_reload()
+        fresh = self.binding.take()
+        if fresh is not None:
+            self.set_mapping(fresh)
         try:
             datagrams = self.encode(frame, now)
         except AvatarDriverError as e:  # pragma: no cover - defensive
@@ -221,6 +197,7 @@ class VRChatOutput(UdpOutput):
         self.send(frame)
 
     def _close(self) -> None:
+        self.binding.close()
         if self.listener is not None:
             self.listener.close()
         super()._close()
