@@ -22,11 +22,47 @@ __all__ = ["build_parser", "main"]
 PROG = "avatar-driver"
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Help text for the registries (sources, outputs, dynamics) is built only when
+    --help is printed, so a run does not import every output just to parse options."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        build = getattr(action, "help_from", None)
+        return str(build()) if build is not None else action.help
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors say what to do in one line and exit 2 like ours."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> Any:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _source_help() -> str:
+    from .sources import source_help
+
+    return f"{source_help()} (default: %(default)s)"
+
+
+def _output_help() -> str:
+    from .outputs.base import OUTPUTS
+
+    return f"where to send the face (repeatable; default: vrchat). {OUTPUTS.help_text()}"
+
+
+def _dynamics_help() -> str:
+    from .dynamics import DYNAMICS
+
+    return f"expression filter: {DYNAMICS.help_text()}"
+
+
+def _registry_help(action: argparse.Action, build: Any) -> None:
+    action.help_from = build  # type: ignore[attr-defined]  # read by _Formatter
+    action.help = "(listed by --help)"  # argparse leaves out options without help
 
 
 def _positive_int(text: str) -> int:
@@ -57,24 +93,14 @@ def _positive_float(text: str) -> float:
 
 
 def _add_run_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--source",
-        default="camera",
-        help="camera[:INDEX], a video or image file, a Live Link Face .csv take, "
-        "demo (synthetic performer) or demo:sweep (default: camera)",
+    _registry_help(p.add_argument("--source", default="camera"), _source_help)
+    _registry_help(
+        p.add_argument("--output", action="append", metavar="KIND[:TARGET]"), _output_help
     )
     p.add_argument(
-        "--output",
-        action="append",
-        metavar="KIND[:TARGET]",
-        help="vrchat[:HOST:PORT], csv:FILE, none, ... (repeatable; default: vrchat)",
+        "--mapping", metavar="FILE", help="mapping file or preset for the outputs that use one"
     )
-    p.add_argument("--mapping", metavar="FILE", help="mapping file for the outputs that use one")
-    p.add_argument(
-        "--dynamics",
-        default=None,
-        help="cortical (default), one-euro or none",
-    )
+    _registry_help(p.add_argument("--dynamics", default=None), _dynamics_help)
     p.add_argument("--config", metavar="FILE", help="TOML config file ([dynamics] etc.)")
     p.add_argument("--model", metavar="PATH", help="face_landmarker.task to use")
     p.add_argument("--max-frames", type=_positive_int, metavar="N", help="stop after N frames")
@@ -162,10 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_arguments(run)
 
     bench = sub.add_parser("bench", help="measure the pipeline per stage (no pacing)")
-    bench.add_argument("--source", default="demo", help="what to run (default: demo)")
+    _registry_help(bench.add_argument("--source", default="demo"), _source_help)
     bench.add_argument("--frames", type=_positive_int, default=None, help="frames to run")
     bench.add_argument("--model", metavar="PATH", help="face_landmarker.task to use")
-    bench.add_argument("--dynamics", default=None, help="dynamics to measure (default cortical)")
+    _registry_help(bench.add_argument("--dynamics", default=None), _dynamics_help)
     bench.add_argument(
         "--output",
         action="append",

@@ -63,8 +63,8 @@ class Registry(Generic[T]):
             yield name, entry
 
     def help_text(self) -> str:
-        """``name (help), name (help), ...`` for an option's `--help`."""
-        return ", ".join(f"{n} ({h})" if h else n for n, (_, h) in self._entries.items())
+        """``name: help; name: help; ...`` for an option's `--help`."""
+        return "; ".join(f"{n}: {h}" if h else n for n, (_, h) in self._entries.items())
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._entries)

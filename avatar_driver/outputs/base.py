@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, TypeVar
 
 from ..closing import ClosesOnce
 from ..errors import OutputError
@@ -19,7 +19,6 @@ from ..registry import Registry
 
 __all__ = [
     "OUTPUTS",
-    "Output",
     "OutputBase",
     "OutputOptions",
     "OutputStats",
@@ -51,23 +50,9 @@ class OutputOptions:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@runtime_checkable
-class Output(Protocol):
-    kind: str
-    target: str
-    stats: OutputStats
-
-    def send(self, frame: Frame) -> None:
-        """Deliver one frame; failures go to `stats`, never raise."""
-
-    def finish(self, frame: Frame) -> None:
-        """The last frame before closing (the neutral face on stop)."""
-
-    def close(self) -> None: ...
-
-
 class OutputBase(ClosesOnce):
-    """Shared plumbing: stats, close-once, context manager; `finish` sends by default."""
+    """What every output is: `kind`, `target`, `stats`, `send`, `finish`, `close` (once),
+    a context manager; `finish` sends by default. Contract in docs/stages.md."""
 
     kind = "output"
     #: True for outputs that show the camera picture (the virtual camera's debug view), so
@@ -87,9 +72,11 @@ class OutputBase(ClosesOnce):
         raise NotImplementedError  # pragma: no cover - abstract
 
     def send(self, frame: Frame) -> None:  # pragma: no cover - abstract
+        """Deliver one frame; failures go to `stats`, never raise."""
         raise NotImplementedError
 
     def finish(self, frame: Frame) -> None:
+        """The last frame before closing (the neutral face on stop)."""
         self.send(frame)
 
     def describe(self) -> str:

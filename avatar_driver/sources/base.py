@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Protocol, runtime_checkable
 
 from ..closing import ClosesOnce
 from ..frame import Frame
 
-__all__ = ["Source", "SourceBase", "WantsImage"]
+__all__ = ["SourceBase", "WantsImage"]
 
 #: A capture policy: asked with a frame's timestamp before its pixels are converted;
 #: False means nobody will look at them (low-power idling), so the frame comes without an
@@ -16,9 +15,9 @@ __all__ = ["Source", "SourceBase", "WantsImage"]
 WantsImage = Callable[[float], bool]
 
 
-@runtime_checkable
-class Source(Protocol):
-    """A stream of frames.
+class SourceBase(ClosesOnce):
+    """What every source is (contract in docs/stages.md); subclasses set the attributes
+    and `__iter__` (close-once comes from `ClosesOnce`).
 
     needs_tracker: frames carry pixels that the tracker must turn into weights (camera,
         video, image) rather than weights already (demo, replay).
@@ -26,21 +25,6 @@ class Source(Protocol):
     still: a single image (the tracker then uses IMAGE mode).
     fps: nominal frame rate, used to pace files and to stamp takes.
     """
-
-    needs_tracker: bool
-    live: bool
-    still: bool
-    fps: float
-    description: str
-
-    def __iter__(self) -> Iterator[Frame]: ...
-
-    def close(self) -> None: ...
-
-
-class SourceBase(ClosesOnce):
-    """Defaults for the attributes; subclasses set them and `__iter__` (close-once comes from
-    `ClosesOnce`)."""
 
     needs_tracker = True
     live = False

@@ -14,9 +14,12 @@ from ..errors import SourceError
 from ..frame import Frame
 from .base import SourceBase, WantsImage
 
-__all__ = ["IMAGE_SUFFIXES", "CameraSource", "ImageSource", "VideoSource"]
+__all__ = ["IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "CameraSource", "ImageSource", "VideoSource"]
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+#: Containers FFmpeg (OpenCV's backend) reads; anything else is refused before opening.
+VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv",
+                  ".flv", ".ts", ".mts", ".m2ts", ".3gp", ".ogv", ".y4m"}  # fmt: skip
 
 
 def _cv2() -> Any:
