@@ -12,10 +12,13 @@ import signal
 import sys
 from collections.abc import Sequence
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import AvatarDriverError, ConfigError
+
+if TYPE_CHECKING:
+    from .config import ConfigFile
 
 __all__ = ["build_parser", "main"]
 
@@ -267,12 +270,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise ConfigError(f"unknown command {args.command!r}")  # pragma: no cover
 
 
-def _config(args: argparse.Namespace) -> dict[str, Any]:
-    if not getattr(args, "config", None):
-        return {}
-    from .config import load_toml
+def _config(args: argparse.Namespace) -> ConfigFile:
+    from .config import ConfigFile, load_config
 
-    return load_toml(args.config)
+    return load_config(args.config) if getattr(args, "config", None) else ConfigFile()
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -280,16 +281,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .status import StatusLine
 
     config = _config(args)
-    table = config.get("dynamics", {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"config {args.config}: [dynamics] must be a table, got {table!r}")
-    dynamics = args.dynamics or table.get("name", "cortical")
     opts = RunOptions(
         source=args.source,
         outputs=args.output or ["vrchat"],
         mapping=args.mapping,
-        dynamics=dynamics,
-        dynamics_params=config.get("dynamics"),
+        dynamics=config.dynamics_name(args.dynamics),
+        dynamics_params=config.dynamics_params(),
         model=args.model,
         fast=args.fast,
         max_frames=args.max_frames,

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .config import ConfigFile
 from .dynamics import Dynamics, make_dynamics
 from .errors import ConfigError
 from .outputs import OutputBase, OutputOptions, create_output
@@ -38,7 +39,7 @@ class RunOptions:
     quiet: bool = True
     max_fps: float | None = None
     low_power: bool | None = None  # None: on for cameras, off for files
-    config: dict[str, Any] = field(default_factory=dict)
+    config: ConfigFile = field(default_factory=ConfigFile)  # the checked --config file
     #: Calibration profile (TOML) for the solver; auto_calibrate adapts while running.
     calibration: str | None = None
     auto_calibrate: bool = False
@@ -146,17 +147,9 @@ def _solver(opts: RunOptions, *, tracked: bool) -> Solver:
     if not tracked and opts.calibration is None:
         return PassThroughSolver()
     from .solver import TrackingSolver, load_profile
-    from .solver.calibration import check_gain
 
     profile = load_profile(opts.calibration) if opts.calibration else None
-    table = opts.config.get("solver", {}).get("gain") if isinstance(opts.config, dict) else None
-    try:
-        if table is not None and not isinstance(table, dict):
-            raise ValueError(f"expected a table of group = gain, got {table!r}")
-        gain = check_gain(table) if table is not None else None
-    except ValueError as e:
-        raise ConfigError(f"config [solver.gain]: {e}") from e
-    return TrackingSolver(profile, auto=opts.auto_calibrate, gain=gain)
+    return TrackingSolver(profile, auto=opts.auto_calibrate, gain=opts.config.solver.gain)
 
 
 def _dynamics(opts: RunOptions) -> Dynamics:
