@@ -10,6 +10,7 @@ import argparse
 import os
 import signal
 import sys
+import traceback
 from collections.abc import Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -176,6 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="adapt neutral and range while running (no calibration ritual needed)",
     )
+    run.add_argument(
+        "--final-neutral",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="send the neutral face when the run ends (default: on; --no-final-neutral keeps "
+        "the last expression, e.g. as the last key of a --fast take into Blender)",
+    )
 
     cal = sub.add_parser("calibrate", help="record a calibration profile for your face")
     cal.add_argument("--source", default="camera", help="camera[:INDEX] or a video file")
@@ -234,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args)
     except AvatarDriverError as e:
         if os.environ.get("AVATAR_DRIVER_DEBUG"):
-            raise
+            traceback.print_exc()  # the details, and still the exit code a script expects
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
@@ -297,6 +305,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         max_fps=args.max_fps,
         low_power=args.low_power,
         faces=args.faces,
+        hold_still=not args.fast,
+        final_neutral=args.final_neutral,
     )
     status = StatusLine(enabled=not args.quiet and sys.stderr.isatty())
     with open_pipeline(opts, status=status) as pipeline:

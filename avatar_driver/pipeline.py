@@ -167,6 +167,8 @@ class Pipeline:
     wants_image: the tracker's capture policy (`IdleGate.needs_image`), handed to the
         capture thread so frames nobody will track skip colour conversion; ignored when an
         output shows the picture (`OutputBase.needs_image`).
+    final_neutral: send every output the neutral face on stop (False: the outputs keep
+        the last expression, e.g. a take recorded into Blender).
     """
 
     def __init__(
@@ -184,6 +186,7 @@ class Pipeline:
         status: StatusLine | None = None,
         keep_latencies: bool = False,
         max_fps: float | None = None,
+        final_neutral: bool = True,
     ) -> None:
         if lanes is not None and (stages or outputs):
             raise ValueError("give either lanes or stages/outputs (one lane), not both")
@@ -212,6 +215,7 @@ class Pipeline:
         self.output_latency = StageTimes(self.output_names)
         self._sent = [0.0] * len(self.outputs)  # capture -> each output done (ms), this frame
         self.last: Frame | None = None
+        self.final_neutral = final_neutral
         self._taps: tuple[Tap, ...] = ()
         self._watch: list[tuple[Frame, Frame]] = []  # per lane, filled only with taps
 
@@ -427,11 +431,13 @@ class Pipeline:
                 )
 
     def finish(self) -> None:
-        """Neutral frame to every output, then close each exactly once."""
+        """Neutral frame to every output (unless `final_neutral` is off), then close each
+        exactly once."""
         neutral = neutral_frame(self.last, self.source.fps)
         for out in self.outputs:
             try:
-                out.finish(neutral)
+                if self.final_neutral:
+                    out.finish(neutral)
             except Exception as e:  # an output's bug must not keep the others open
                 out.stats.failed(e)
             finally:

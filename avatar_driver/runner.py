@@ -17,7 +17,7 @@ from .errors import ConfigError
 from .outputs import OutputBase, OutputOptions, create_output
 from .pipeline import Lane, Pipeline, Split, Stage
 from .solver import PassThroughSolver, Solver
-from .sources import open_source
+from .sources import ImageSource, open_source
 from .sources.base import SourceBase, WantsImage
 from .status import StatusLine
 from .tracking.idle import IdleGate
@@ -45,6 +45,11 @@ class RunOptions:
     auto_calibrate: bool = False
     #: Performers on one camera (1-4); outputs spelled ``N@KIND[:TARGET]`` go to performer N.
     faces: int = 1
+    #: A still image is sent until stopped (`run`), not once then the neutral face.
+    hold_still: bool = False
+    #: The neutral frame every output gets on stop; False keeps the last expression
+    #: (e.g. a --fast take into Blender, whose last key would otherwise be neutral).
+    final_neutral: bool = True
     #: Output-specific settings from the command line (OutputOptions.extra).
     output_extra: dict[str, Any] = field(default_factory=dict)
 
@@ -55,6 +60,8 @@ def open_pipeline(opts: RunOptions, *, status: StatusLine | None = None) -> Iter
     with contextlib.ExitStack() as stack:
         source = open_source(opts.source)
         stack.callback(source.close)
+        if opts.hold_still and isinstance(source, ImageSource):
+            source.hold = True  # keep the image's expression until stopped
         if opts.faces > 1 and not source.needs_tracker:
             raise ConfigError(f"--faces {opts.faces} needs a camera, video or image source")
         tracking = _tracking(opts, source, stack) if source.needs_tracker else _Tracking()
@@ -78,6 +85,7 @@ def open_pipeline(opts: RunOptions, *, status: StatusLine | None = None) -> Iter
             max_frames=opts.max_frames,
             status=status,
             max_fps=opts.max_fps,
+            final_neutral=opts.final_neutral,
         )
 
 

@@ -102,11 +102,15 @@ class VideoSource(SourceBase):
 
 
 class ImageSource(SourceBase):
-    """A still image: one frame, tracked in IMAGE mode."""
+    """A still image, tracked in IMAGE mode: one frame, or with `hold` the same picture
+    `HOLD_FPS` times a second until stopped, so the avatar keeps the image's expression
+    (`avatar-driver run` holds unless --fast)."""
 
     still = True
+    HOLD_FPS = 10.0  # a still needs no more; every frame is tracked again
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, hold: bool = False) -> None:
+        self.hold = hold
         self.path = Path(path)
         if not self.path.is_file():
             raise SourceError(f"image file {self.path} does not exist")
@@ -116,8 +120,21 @@ class ImageSource(SourceBase):
         self._rgb = _cv2().cvtColor(bgr, _cv2().COLOR_BGR2RGB)
         self.description = f"image {self.path.name}"
 
+    @property
+    def hold(self) -> bool:
+        return self._hold
+
+    @hold.setter
+    def hold(self, value: bool) -> None:
+        self._hold = value
+        self.fps = self.HOLD_FPS if value else SourceBase.fps
+
     def __iter__(self) -> Iterator[Frame]:
-        yield Frame(timestamp=0.0, index=0, capture_time=time.perf_counter(), image=self._rgb)
+        index = 0
+        while index == 0 or (self.hold and not self._stop_requested):
+            t = index / self.fps
+            yield Frame(timestamp=t, index=index, capture_time=time.perf_counter(), image=self._rgb)
+            index += 1
 
 
 class CameraSource(SourceBase):
