@@ -138,6 +138,7 @@ class Lane:
 class LaneReport:
     """One lane's part of a frame, as a tap sees it."""
 
+    tracked: Frame  # coming into the lane (the tracker's result, before the solver)
     before: Frame  # going into the watched stage (the solver's result)
     after: Frame  # what the outputs were sent (the dynamics' result)
     outputs: tuple[tuple[str, OutputStats], ...]  # (unique name, live counters)
@@ -217,7 +218,7 @@ class Pipeline:
         self.last: Frame | None = None
         self.final_neutral = final_neutral
         self._taps: tuple[Tap, ...] = ()
-        self._watch: list[tuple[Frame, Frame]] = []  # per lane, filled only with taps
+        self._watch: list[tuple[Frame, Frame, Frame]] = []  # per lane, filled only with taps
 
     # -- observers -------------------------------------------------------------------
 
@@ -230,6 +231,18 @@ class Pipeline:
 
     def remove_tap(self, tap: Tap) -> None:
         self._taps = tuple(t for t in self._taps if t is not tap)
+
+    def swap_stage(self, lane: int, name: str, stage: Stage) -> Stage:
+        """Put `stage` in place of lane `lane`'s stage called `name` (a control panel
+        changing the dynamics); returns the old one. Takes effect from the next frame
+        when called from a tap (the pipeline thread); from another thread, a frame in
+        flight may still meet the old stage."""
+        stages = self.lanes[lane].stages
+        for j, (n, old) in enumerate(stages):
+            if n == name:
+                stages[j] = (name, stage)  # one item assignment: atomic for the loop
+                return old
+        raise KeyError(f"lane {lane} has no stage {name!r}; it has {[n for n, _ in stages]}")
 
     # -- running ---------------------------------------------------------------------
 
@@ -355,7 +368,7 @@ class Pipeline:
         stages = lane.stages
         col = self._n_shared
         watched = lane.watched % len(stages) if stages and self._taps else -1
-        before = frame
+        tracked = before = frame
         for j, (_, stage) in enumerate(stages):
             if j == watched:
                 before = frame
@@ -371,7 +384,7 @@ class Pipeline:
             sent[j] = (t_sent - captured) / 1e6
         row[-1] += (t_sent - t_start) / 1000.0
         if self._taps:
-            self._keep_watch(k, before, frame)
+            self._keep_watch(k, tracked, before, frame)
         return frame
 
     def _quiet(self) -> None:
@@ -392,7 +405,7 @@ class Pipeline:
             for out in lane.outputs:
                 out.send(frame)
             if self._taps:
-                self._keep_watch(k, before, frame)
+                self._keep_watch(k, quiet, before, frame)
         if self._taps:
             self._report(quiet.index, quiet=True, latency_ms=0.0)
         self.status.update(
@@ -401,10 +414,10 @@ class Pipeline:
 
     # -- taps ------------------------------------------------------------------------
 
-    def _keep_watch(self, k: int, before: Frame, after: Frame) -> None:
+    def _keep_watch(self, k: int, tracked: Frame, before: Frame, after: Frame) -> None:
         while len(self._watch) <= k:
-            self._watch.append((before, after))
-        self._watch[k] = (before, after)
+            self._watch.append((tracked, before, after))
+        self._watch[k] = (tracked, before, after)
 
     def _report(self, index: int, *, quiet: bool, latency_ms: float) -> None:
         if len(self._watch) < len(self.lanes):  # a tap added halfway through this frame
@@ -412,11 +425,12 @@ class Pipeline:
         names = iter(self.output_names)
         lanes = tuple(
             LaneReport(
+                tracked=tracked,
                 before=before,
                 after=after,
                 outputs=tuple((next(names), out.stats) for out in lane.outputs),
             )
-            for lane, (before, after) in zip(self.lanes, self._watch, strict=False)
+            for lane, (tracked, before, after) in zip(self.lanes, self._watch, strict=False)
         )
         report = TapReport(index=index, quiet=quiet, latency_ms=latency_ms, lanes=lanes)
         for tap in self._taps:

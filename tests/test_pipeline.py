@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from avatar_driver.frame import Frame
 from avatar_driver.outputs.base import OutputBase
@@ -235,6 +236,7 @@ def test_a_tap_sees_each_lane_before_and_after_its_watched_stage() -> None:
         assert lane.after is out.frames[-1]  # what the outputs were sent
         np.testing.assert_allclose(lane.after.weights - lane.before.weights, step, atol=1e-6)
         assert lane.outputs[0][1] is out.stats
+        assert lane.tracked.index == lane.after.index  # the frame that came into the lane
     assert [name for lane in last.lanes for name, _ in lane.outputs] == pipe.output_names
     assert last.lanes[0].outputs[0][1].frames_sent == 10  # live counters, read after the run
 
@@ -312,3 +314,20 @@ def test_the_capture_policy_goes_to_the_feed_not_the_source(media: Path) -> None
         )  # fmt: skip
         pipe.run()
     assert all(seen) and len(seen) == 72
+
+
+def test_swap_stage_replaces_a_stage_from_the_next_frame() -> None:
+    out = Recorder()
+    pipe = Pipeline(source=DemoSource(), stages=[("dynamics", _plus(0.0))], outputs=[out],
+                    max_frames=10, fast=True)  # fmt: skip
+
+    def tap(report) -> None:  # type: ignore[no-untyped-def]
+        if report.index == 4:
+            pipe.swap_stage(0, "dynamics", _plus(0.5))
+
+    pipe.add_tap(tap)
+    pipe.run()
+    lifted = [bool((f.weights >= 0.5).all()) for f in out.frames]
+    assert lifted == [False] * 5 + [True] * 5
+    with pytest.raises(KeyError, match="no stage 'solver'"):
+        pipe.swap_stage(0, "solver", _plus(0.1))
