@@ -102,7 +102,11 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         p.add_argument("--output", action="append", metavar="KIND[:TARGET]"), _output_help
     )
     p.add_argument(
-        "--mapping", metavar="FILE", help="mapping file or preset for the outputs that use one"
+        "--mapping",
+        action="append",
+        metavar="[KIND=]FILE",
+        help="mapping file or preset for the outputs that use one (vrchat, vmc, blender); "
+        "KIND=FILE for one kind only (repeatable); edits are picked up while running",
     )
     _registry_help(p.add_argument("--dynamics", default=None), _dynamics_help)
     p.add_argument("--config", metavar="FILE", help="TOML config file ([dynamics] etc.)")

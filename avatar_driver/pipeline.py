@@ -195,6 +195,8 @@ class Pipeline:
         self.lanes = list(lanes) if lanes is not None else [Lane(list(stages), list(outputs))]
         if not self.lanes:
             raise ValueError("a pipeline needs at least one lane")
+        if len({len(lane.stages) for lane in self.lanes}) > 1:
+            raise ValueError("every lane needs the same stages (they are timed side by side)")
         self.shared = list(shared)
         self.split = split
         self.outputs = [out for lane in self.lanes for out in lane.outputs]

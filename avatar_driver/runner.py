@@ -7,14 +7,14 @@ part opened is closed exactly once, in reverse order, also when a later part fai
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .config import ConfigFile
 from .dynamics import Dynamics, make_dynamics
 from .errors import ConfigError
-from .outputs import OutputBase, OutputOptions, create_output
+from .outputs import OutputOptions, create_output
 from .pipeline import Lane, Pipeline, Split, Stage
 from .solver import PassThroughSolver, Solver
 from .sources import ImageSource, open_source
@@ -30,7 +30,9 @@ __all__ = ["RunOptions", "open_pipeline"]
 class RunOptions:
     source: str = "demo"
     outputs: Sequence[str] = ("vrchat",)
-    mapping: str | None = None
+    #: ``FILE`` for every output that uses a mapping, ``KIND=FILE`` for one kind; several
+    #: may be given as a sequence.
+    mapping: str | Sequence[str] | None = None
     dynamics: str = "cortical"
     dynamics_params: dict[str, Any] | None = None
     model: str | None = None
@@ -66,15 +68,15 @@ def open_pipeline(opts: RunOptions, *, status: StatusLine | None = None) -> Iter
             raise ConfigError(f"--faces {opts.faces} needs a camera, video or image source")
         tracking = _tracking(opts, source, stack) if source.needs_tracker else _Tracking()
         lanes = [_lane(opts, tracked=source.needs_tracker) for _ in range(opts.faces)]
-        out_opts = OutputOptions(
-            mapping=opts.mapping, fps=source.fps, extra=dict(opts.output_extra)
-        )
-        for spec in opts.outputs:
-            performer, kind_spec = _performer(spec, opts.faces)
+        specs = [_performer(spec, opts.faces) for spec in opts.outputs]
+        mapping_for = _mapping_choice(opts.mapping, [kind for _, kind in specs])
+        for performer, kind_spec in specs:
+            out_opts = OutputOptions(
+                mapping=mapping_for(kind_spec), fps=source.fps, extra=dict(opts.output_extra)
+            )
             out = create_output(kind_spec, out_opts)
             stack.callback(out.close)  # close() is idempotent; the pipeline closes first
             lanes[performer].outputs.append(out)
-        _check_mapping_used(opts.mapping, [o for lane in lanes for o in lane.outputs])
         yield Pipeline(
             source=source,
             shared=tracking.shared,
@@ -125,18 +127,51 @@ def _lane(opts: RunOptions, *, tracked: bool) -> Lane:
     return Lane([("solver", solver), ("dynamics", dynamics)], [], watched=1)
 
 
-def _check_mapping_used(mapping: str | None, outputs: Sequence[OutputBase]) -> None:
-    """`--mapping` with no output that takes one is a mistake, not something to ignore."""
-    if mapping is None or any(o.uses_mapping for o in outputs):
-        return
+def _kind(spec: str) -> str:
+    return spec.partition(":")[0].strip().lower()
+
+
+def _mapping_choice(
+    mapping: str | Sequence[str] | None, specs: Sequence[str]
+) -> Callable[[str], str | None]:
+    """Which mapping each output gets: ``--mapping FILE`` for every output that uses one,
+    ``--mapping KIND=FILE`` for that kind only (the two combine).
+
+    A mapping no output of the run would use is a mistake, not something to ignore.
+    """
     from .outputs.base import OUTPUTS
 
-    kinds = ", ".join(sorted({o.kind for o in outputs}))
-    users = ", ".join(k for k, cls in OUTPUTS.items() if cls.uses_mapping)
-    raise ConfigError(
-        f"--mapping {mapping}: no output of this run uses a mapping ({kinds} send fixed "
-        f"names); the outputs that do are {users}"
-    )
+    given = [mapping] if isinstance(mapping, str) else list(mapping or ())
+    default: str | None = None
+    per_kind: dict[str, str] = {}
+    for item in given:
+        head, sep, rest = item.partition("=")
+        if sep and head.strip().lower() in OUTPUTS:
+            per_kind[head.strip().lower()] = rest
+        elif default is None:
+            default = item
+        else:
+            raise ConfigError(
+                f"--mapping {item}: a second mapping for every output (the first is "
+                f"{default}); use --mapping KIND=FILE for one kind"
+            )
+    kinds = [_kind(s) for s in specs]
+    users = [k for k, cls in OUTPUTS.items() if cls.uses_mapping]
+    for kind, spec in per_kind.items():
+        if kind not in users:
+            raise ConfigError(
+                f"--mapping {kind}={spec}: {kind} sends fixed names and takes no mapping; "
+                f"the outputs that do are {', '.join(users)}"
+            )
+        if kind not in kinds:
+            raise ConfigError(f"--mapping {kind}={spec}: this run has no {kind} output")
+    if default is not None and not any(k in users for k in kinds if k not in per_kind):
+        present = ", ".join(sorted(set(kinds))) or "none"
+        raise ConfigError(
+            f"--mapping {default}: no output of this run uses a mapping ({present} send fixed "
+            f"names); the outputs that do are {', '.join(users)}"
+        )
+    return lambda spec: per_kind.get(_kind(spec), default)
 
 
 def _performer(spec: str, faces: int) -> tuple[int, str]:

@@ -121,3 +121,34 @@ def test_an_output_without_a_mapping_refuses_one(kind: str, tmp_path: Path) -> N
     assert proc.returncode == 2, proc.stderr
     assert "--mapping vrchat-arkit: no output of this run uses a mapping" in proc.stderr
     assert "vrchat" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_mapping_per_output_kind(tmp_path: Path) -> None:
+    from avatar_driver.errors import ConfigError
+    from avatar_driver.runner import RunOptions, open_pipeline
+
+    path = tmp_path / "vmc.toml"
+    _write(path, "OnlyForVmc")
+    outputs = ["vrchat:127.0.0.1:9", "vmc:127.0.0.1:9", "blender:127.0.0.1:9"]
+    extra = {"vrchat_listen": "off"}
+    opts = RunOptions(source="demo", outputs=outputs, mapping=[f"vmc={path}"],
+                      output_extra=extra, max_frames=1)  # fmt: skip
+    with open_pipeline(opts) as pipe:
+        vrchat, vmc, blender = pipe.outputs
+        assert vmc.mapping.names == ("OnlyForVmc",)  # type: ignore[attr-defined]
+        assert len(vrchat.mapping.names) > 50 and len(blender.mapping.names) == 52  # type: ignore[attr-defined]
+        assert vmc.binding.path == path and blender.binding.path is None  # type: ignore[attr-defined]
+    both = RunOptions(source="demo", outputs=outputs, mapping=["vrchat-arkit", f"vmc={path}"],
+                      output_extra=extra, max_frames=1)  # fmt: skip
+    with open_pipeline(both) as pipe:
+        names = [o.mapping.names for o in pipe.outputs]  # type: ignore[attr-defined]
+        assert names[1] == ("OnlyForVmc",) and names[0] == names[2]  # the default for the rest
+    for mapping, message in [
+        ([f"livelink={path}"], "livelink sends fixed names and takes no mapping"),
+        ([f"vmc={path}"], "this run has no vmc output"),
+        (["vrchat-arkit", "vmc-perfect-sync"], "a second mapping for every output"),
+    ]:
+        bad = RunOptions(source="demo", outputs=["vrchat:127.0.0.1:9"], mapping=mapping,
+                         output_extra=extra)  # fmt: skip
+        with pytest.raises(ConfigError, match=message), open_pipeline(bad):
+            pass
