@@ -282,23 +282,28 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise ConfigError(f"unknown command {args.command!r}")  # pragma: no cover
 
 
-def _config(args: argparse.Namespace) -> ConfigFile:
-    from .config import ConfigFile, load_config
+def _config(args: argparse.Namespace) -> ConfigFile | None:
+    """The checked --config file; None without one (pydantic is then never imported)."""
+    if not getattr(args, "config", None):
+        return None
+    from .config import load_config
 
-    return load_config(args.config) if getattr(args, "config", None) else ConfigFile()
+    return load_config(args.config)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from .dynamics import DEFAULT_DYNAMICS
     from .runner import RunOptions, open_pipeline
     from .status import StatusLine
 
     config = _config(args)
+    dynamics = config.dynamics_name(args.dynamics) if config else None
     opts = RunOptions(
         source=args.source,
         outputs=args.output or ["vrchat"],
         mapping=args.mapping,
-        dynamics=config.dynamics_name(args.dynamics),
-        dynamics_params=config.dynamics_params(),
+        dynamics=dynamics or args.dynamics or DEFAULT_DYNAMICS,
+        dynamics_params=config.dynamics_params() if config else None,
         model=args.model,
         fast=args.fast,
         max_frames=args.max_frames,

@@ -9,9 +9,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .config import ConfigFile
 from .dynamics import Dynamics, make_dynamics
 from .errors import ConfigError
 from .outputs import OutputOptions, create_output
@@ -22,6 +21,9 @@ from .sources.base import SourceBase, WantsImage
 from .status import StatusLine
 from .tracking.idle import IdleGate
 from .tracking.model import resolve_model
+
+if TYPE_CHECKING:
+    from .config import ConfigFile
 
 __all__ = ["RunOptions", "open_pipeline"]
 
@@ -41,7 +43,7 @@ class RunOptions:
     quiet: bool = True
     max_fps: float | None = None
     low_power: bool | None = None  # None: on for cameras, off for files
-    config: ConfigFile = field(default_factory=ConfigFile)  # the checked --config file
+    config: ConfigFile | None = None  # the checked --config file (pydantic: imported lazily)
     #: Calibration profile (TOML) for the solver; auto_calibrate adapts while running.
     calibration: str | None = None
     auto_calibrate: bool = False
@@ -192,7 +194,8 @@ def _solver(opts: RunOptions, *, tracked: bool) -> Solver:
     from .solver import TrackingSolver, load_profile
 
     profile = load_profile(opts.calibration) if opts.calibration else None
-    return TrackingSolver(profile, auto=opts.auto_calibrate, gain=opts.config.solver.gain)
+    gain = opts.config.solver.gain if opts.config is not None else None
+    return TrackingSolver(profile, auto=opts.auto_calibrate, gain=gain)
 
 
 def _dynamics(opts: RunOptions) -> Dynamics:
