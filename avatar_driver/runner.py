@@ -43,7 +43,7 @@ class RunOptions:
     quiet: bool = True
     max_fps: float | None = None
     low_power: bool | None = None  # None: on for cameras, off for files
-    config: ConfigFile | None = None  # the checked --config file (pydantic: imported lazily)
+    config: ConfigFile | None = None  # the checked --config file; None without one
     #: Calibration profile (TOML) for the solver; auto_calibrate adapts while running.
     calibration: str | None = None
     auto_calibrate: bool = False
