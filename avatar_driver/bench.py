@@ -56,6 +56,8 @@ class LoopbackSink:
         self.datagrams = 0
 
     def close(self) -> None:
+        if self._proc.returncode is not None:
+            return
         time.sleep(0.1)  # let the last datagrams land
         out, _ = self._proc.communicate("stop\n", timeout=10)
         self.datagrams = int(out.strip() or 0)
@@ -77,6 +79,24 @@ def bench(
     its own rate like a camera, which is what CPU share and capture-to-send latency mean.
     """
     sink = LoopbackSink()
+    try:
+        return _measure(sink, source, frames=frames, model=model, dynamics=dynamics,
+                        fast=fast, low_power=low_power, outputs=outputs)  # fmt: skip
+    finally:
+        sink.close()  # also when the run failed: the sink must not outlive us
+
+
+def _measure(
+    sink: LoopbackSink,
+    source: str,
+    *,
+    frames: int | None,
+    model: str | None,
+    dynamics: str,
+    fast: bool,
+    low_power: bool | None,
+    outputs: Sequence[str],
+) -> dict[str, Any]:
     t_start = time.perf_counter()
     cpu_start = time.process_time()
     opts = RunOptions(
@@ -100,7 +120,7 @@ def bench(
             for name, o in zip(pipeline.output_names, pipeline.outputs, strict=True)
         }
     cpu_total_s = time.process_time() - cpu_start
-    sink.close()
+    sink.close()  # counts what arrived; closing again later does nothing
     assert result.times is not None
     stages = result.times.summary()
     after = [n for n in stages if n != "tracker"]

@@ -10,23 +10,63 @@ import argparse
 import os
 import signal
 import sys
+import traceback
 from collections.abc import Sequence
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import AvatarDriverError, ConfigError
+
+if TYPE_CHECKING:
+    from .config import ConfigFile
 
 __all__ = ["build_parser", "main"]
 
 PROG = "avatar-driver"
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Help text for the registries (sources, outputs, dynamics) is built only when
+    --help is printed, so a run does not import every output just to parse options."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        build = getattr(action, "help_from", None)
+        return str(build()) if build is not None else action.help
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors say what to do in one line and exit 2 like ours."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> Any:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _source_help() -> str:
+    from .sources import source_help
+
+    return f"{source_help()} (default: %(default)s)"
+
+
+def _output_help() -> str:
+    from .outputs.base import OUTPUTS
+
+    return f"where to send the face (repeatable; default: vrchat). {OUTPUTS.help_text()}"
+
+
+def _dynamics_help() -> str:
+    from .dynamics import DYNAMICS
+
+    return f"expression filter: {DYNAMICS.help_text()}"
+
+
+def _registry_help(action: argparse.Action, build: Any) -> None:
+    action.help_from = build  # type: ignore[attr-defined]  # read by _Formatter
+    action.help = "(listed by --help)"  # argparse leaves out options without help
 
 
 def _positive_int(text: str) -> int:
@@ -57,24 +97,18 @@ def _positive_float(text: str) -> float:
 
 
 def _add_run_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--source",
-        default="camera",
-        help="camera[:INDEX], a video or image file, a Live Link Face .csv take, "
-        "demo (synthetic performer) or demo:sweep (default: camera)",
+    _registry_help(p.add_argument("--source", default="camera"), _source_help)
+    _registry_help(
+        p.add_argument("--output", action="append", metavar="KIND[:TARGET]"), _output_help
     )
     p.add_argument(
-        "--output",
+        "--mapping",
         action="append",
-        metavar="KIND[:TARGET]",
-        help="vrchat[:HOST:PORT], csv:FILE, none, ... (repeatable; default: vrchat)",
+        metavar="[KIND=]FILE",
+        help="mapping file or preset for the outputs that use one (vrchat, vmc, blender); "
+        "KIND=FILE for one kind only (repeatable); edits are picked up while running",
     )
-    p.add_argument("--mapping", metavar="FILE", help="mapping file for the outputs that use one")
-    p.add_argument(
-        "--dynamics",
-        default=None,
-        help="cortical (default), one-euro or none",
-    )
+    _registry_help(p.add_argument("--dynamics", default=None), _dynamics_help)
     p.add_argument("--config", metavar="FILE", help="TOML config file ([dynamics] etc.)")
     p.add_argument("--model", metavar="PATH", help="face_landmarker.task to use")
     p.add_argument("--max-frames", type=_positive_int, metavar="N", help="stop after N frames")
@@ -159,6 +193,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="adapt neutral and range while running (no calibration ritual needed)",
     )
+    run.add_argument(
+        "--final-neutral",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="send the neutral face when the run ends (default: on; --no-final-neutral keeps "
+        "the last expression, e.g. as the last key of a --fast take into Blender)",
+    )
 
     cal = sub.add_parser("calibrate", help="record a calibration profile for your face")
     cal.add_argument("--source", default="camera", help="camera[:INDEX] or a video file")
@@ -174,10 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_arguments(run)
 
     bench = sub.add_parser("bench", help="measure the pipeline per stage (no pacing)")
-    bench.add_argument("--source", default="demo", help="what to run (default: demo)")
+    _registry_help(bench.add_argument("--source", default="demo"), _source_help)
     bench.add_argument("--frames", type=_positive_int, default=None, help="frames to run")
     bench.add_argument("--model", metavar="PATH", help="face_landmarker.task to use")
-    bench.add_argument("--dynamics", default=None, help="dynamics to measure (default cortical)")
+    _registry_help(bench.add_argument("--dynamics", default=None), _dynamics_help)
     bench.add_argument(
         "--output",
         action="append",
@@ -228,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args)
     except AvatarDriverError as e:
         if os.environ.get("AVATAR_DRIVER_DEBUG"):
-            raise
+            traceback.print_exc()  # the details, and still the exit code a script expects
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
@@ -268,29 +309,28 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise ConfigError(f"unknown command {args.command!r}")  # pragma: no cover
 
 
-def _config(args: argparse.Namespace) -> dict[str, Any]:
+def _config(args: argparse.Namespace) -> ConfigFile | None:
+    """The checked --config file; None without one (pydantic is then never imported)."""
     if not getattr(args, "config", None):
-        return {}
-    from .config import load_toml
+        return None
+    from .config import load_config
 
-    return load_toml(args.config)
+    return load_config(args.config)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from .dynamics import DEFAULT_DYNAMICS
     from .runner import RunOptions, open_pipeline
     from .status import StatusLine
 
     config = _config(args)
-    table = config.get("dynamics", {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"config {args.config}: [dynamics] must be a table, got {table!r}")
-    dynamics = args.dynamics or table.get("name", "cortical")
+    dynamics = config.dynamics_name(args.dynamics) if config else None
     opts = RunOptions(
         source=args.source,
         outputs=args.output or ["vrchat"],
         mapping=args.mapping,
-        dynamics=dynamics,
-        dynamics_params=config.get("dynamics"),
+        dynamics=dynamics or args.dynamics or DEFAULT_DYNAMICS,
+        dynamics_params=config.dynamics_params() if config else None,
         model=args.model,
         fast=args.fast,
         max_frames=args.max_frames,
@@ -301,6 +341,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         max_fps=args.max_fps,
         low_power=args.low_power,
         faces=args.faces,
+        hold_still=not args.fast,
+        final_neutral=args.final_neutral,
     )
     status = StatusLine(enabled=not args.quiet and sys.stderr.isatty())
     with open_pipeline(opts, status=status) as pipeline:

@@ -1,21 +1,42 @@
-"""The optional TOML config file (`--config`): data only, size-limited, validated early."""
+"""The optional TOML config file (`--config`): data only, size-limited, typed, validated early.
+
+`load_config(path)` reads the file into `ConfigFile`: an unknown table or key, or a value
+of the wrong kind, is a `ConfigError` naming the file and the key (exit 2), before any
+camera or socket is opened. Settings come from the command line over the file over the
+defaults (`ConfigFile.dynamics_name`). `problem()` turns a pydantic error into our words
+for every file format validated with pydantic (config, calibration profile).
+"""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic_core import ErrorDetails
+
 from .errors import ConfigError
 
-__all__ = ["MAX_CONFIG_BYTES", "load_toml"]
+__all__ = ["MAX_CONFIG_BYTES", "ConfigFile", "load_config", "load_toml", "problem"]
 
 MAX_CONFIG_BYTES = 1 << 20
+_WORDS = (
+    ("a valid dictionary", "a table"),
+    ("a valid string", "text"),
+    ("a valid number", "a number"),
+    ("a valid integer", "a whole number"),
+    ("a valid tuple", "a list"),
+    ("a valid list", "a list"),
+)
 
 
 def load_toml(path: str | Path, *, what: str = "config file") -> dict[str, Any]:
     """Read a TOML file into a dict; ConfigError names the file and the problem."""
     p = Path(path).expanduser()
+    if p.is_dir():
+        raise ConfigError(f"{what} {p} is a folder; expected a TOML file")
     if not p.is_file():
         raise ConfigError(f"{what} {p} does not exist")
     size = p.stat().st_size
@@ -27,3 +48,97 @@ def load_toml(path: str | Path, *, what: str = "config file") -> dict[str, Any]:
         raise ConfigError(f"{what} {p} is not UTF-8 text ({e.reason})") from e
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{what} {p} is not valid TOML: {e}") from e
+
+
+def problem(err: ErrorDetails, fields: dict[tuple[str | int, ...], list[str]] | None = None) -> str:
+    """One pydantic error as ``key: what was expected, got what`` (our words, not
+    pydantic's). `fields` lists the keys allowed where an unknown one was found."""
+    loc = tuple(err["loc"])
+    where = ".".join(str(x) for x in loc) or "(top level)"
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        allowed = (fields or {}).get(loc[:-1])
+        hint = f"; expected one of {', '.join(allowed)}" if allowed else ""
+        return f"{where}: unknown key{hint}"
+    if kind == "missing" and loc and isinstance(loc[-1], int):
+        parent = ".".join(str(x) for x in loc[:-1])
+        return f"{parent}: too few items (item {loc[-1] + 1} is missing)"
+    if kind == "missing":
+        return f"{where}: missing"
+    msg = err["msg"].removeprefix("Value error, ")
+    if msg.startswith("Input should be "):
+        wanted = re.sub(r" or instance of \w+", "", msg.removeprefix("Input should be "))
+        wanted = wanted.split(",")[0]
+        for theirs, ours in _WORDS:
+            wanted = wanted.replace(theirs, ours)
+        msg = f"expected {wanted}, got {err.get('input')!r}"
+    return f"{where}: {msg}"
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DynamicsTable(BaseModel):
+    """`[dynamics]`: the default filter's name here; the face-loss keys and group tables
+    are checked (with their own messages) by `dynamics.make_dynamics`."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    name: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, v: str | None) -> str | None:
+        from .dynamics import DYNAMICS
+
+        if v is not None and v not in DYNAMICS:
+            raise ValueError(f"expected one of {', '.join(DYNAMICS)}, got {v!r}")
+        return v
+
+
+class SolverTable(_Table):
+    """`[solver]`: `[solver.gain]` group = factor (checked by the solver's `check_gain`)."""
+
+    gain: dict[str, Any] | None = None
+
+    @field_validator("gain")
+    @classmethod
+    def _gain(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        from .solver.calibration import check_gain
+
+        return None if v is None else check_gain(v)
+
+
+class ConfigFile(_Table):
+    """The whole config file; every table optional."""
+
+    dynamics: DynamicsTable = DynamicsTable()
+    solver: SolverTable = SolverTable()
+
+    def dynamics_name(self, command_line: str | None) -> str:
+        """The command line over the file over the default."""
+        from .dynamics import DEFAULT_DYNAMICS
+
+        return command_line or self.dynamics.name or DEFAULT_DYNAMICS
+
+    def dynamics_params(self) -> dict[str, Any] | None:
+        """The `[dynamics]` settings for `make_dynamics` (the name is already chosen)."""
+        extra = dict(self.dynamics.model_extra or {})
+        return extra or None
+
+
+_FIELDS: dict[tuple[str | int, ...], list[str]] = {
+    (): list(ConfigFile.model_fields),
+    ("solver",): list(SolverTable.model_fields),
+}
+
+
+def load_config(path: str | Path) -> ConfigFile:
+    """Read and check a config file; ConfigError names the file and the key."""
+    data = load_toml(path)
+    try:
+        return ConfigFile.model_validate(data)
+    except ValidationError as e:
+        where = Path(path).expanduser()
+        raise ConfigError(f"config file {where}: {problem(e.errors()[0], _FIELDS)}") from e

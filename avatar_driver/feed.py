@@ -8,7 +8,8 @@ Two hand-off policies, both holding at most one frame (never a growing backlog):
   decoding the next frame overlaps tracking this one and no frame is lost.
 A source error raised on the reader thread is re-raised in the pipeline's thread. With a
 `heartbeat`, a source that goes quiet (a camera unplugged) yields None now and then, so
-the pipeline keeps its outputs alive meanwhile.
+the pipeline keeps its outputs alive meanwhile. With `wants_image` (the tracker's capture
+policy), the source converts only the pixels of frames that will be tracked.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 
 from .frame import Frame
+from .sources.base import SourceBase, WantsImage
 
-__all__ = ["FrameFeed"]
+__all__ = ["FrameFeed", "WantsImage"]
 
 
 class FrameFeed:
@@ -32,8 +34,12 @@ class FrameFeed:
         latest_wins: bool,
         pace: Callable[[Frame], None] | None = None,
         heartbeat: float | None = None,
+        wants_image: WantsImage | None = None,
     ) -> None:
-        self._frames = frames
+        self._source = frames
+        self._frames = (
+            frames.frames(wants_image=wants_image) if isinstance(frames, SourceBase) else frames
+        )
         self.heartbeat = heartbeat
         self.latest_wins = latest_wins
         self._pace = pace
@@ -43,7 +49,6 @@ class FrameFeed:
         self._error: BaseException | None = None
         self._stop = threading.Event()
         self.dropped = 0
-        self.produced = 0
         self._thread = threading.Thread(target=self._run, name="avatar-driver-capture", daemon=True)
         self._thread.start()
 
@@ -62,7 +67,6 @@ class FrameFeed:
                     elif self._slot is not None:
                         self.dropped += 1
                     self._slot = frame
-                    self.produced += 1
                     self._cond.notify_all()
                 # Let the pipeline take the GIL now: decoding the next frame holds it for
                 # about a millisecond, which would otherwise be added to this frame's latency.
@@ -106,7 +110,7 @@ class FrameFeed:
     def stop(self, timeout: float = 1.0) -> bool:
         """Ask the reader to stop and wait for it; False if it is stuck (e.g. in a driver)."""
         self._stop.set()
-        request_stop = getattr(self._frames, "request_stop", None)
+        request_stop = getattr(self._source, "request_stop", None)
         if request_stop is not None:
             request_stop()
         with self._cond:

@@ -7,19 +7,23 @@ part opened is closed exactly once, in reverse order, also when a later part fai
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .dynamics import Dynamics, make_dynamics
 from .errors import ConfigError
 from .outputs import OutputOptions, create_output
-from .pipeline import Lane, Pipeline, Stage
-from .solver import PassThroughSolver
-from .sources import open_source
+from .pipeline import Lane, Pipeline, Split, Stage
+from .solver import PassThroughSolver, Solver
+from .sources import ImageSource, open_source
+from .sources.base import SourceBase, WantsImage
 from .status import StatusLine
 from .tracking.idle import IdleGate
 from .tracking.model import resolve_model
+
+if TYPE_CHECKING:
+    from .config import ConfigFile
 
 __all__ = ["RunOptions", "open_pipeline"]
 
@@ -28,7 +32,9 @@ __all__ = ["RunOptions", "open_pipeline"]
 class RunOptions:
     source: str = "demo"
     outputs: Sequence[str] = ("vrchat",)
-    mapping: str | None = None
+    #: ``FILE`` for every output that uses a mapping, ``KIND=FILE`` for one kind; several
+    #: may be given as a sequence.
+    mapping: str | Sequence[str] | None = None
     dynamics: str = "cortical"
     dynamics_params: dict[str, Any] | None = None
     model: str | None = None
@@ -37,12 +43,17 @@ class RunOptions:
     quiet: bool = True
     max_fps: float | None = None
     low_power: bool | None = None  # None: on for cameras, off for files
-    config: dict[str, Any] = field(default_factory=dict)
+    config: ConfigFile | None = None  # the checked --config file; None without one
     #: Calibration profile (TOML) for the solver; auto_calibrate adapts while running.
     calibration: str | None = None
     auto_calibrate: bool = False
     #: Performers on one camera (1-4); outputs spelled ``N@KIND[:TARGET]`` go to performer N.
     faces: int = 1
+    #: A still image is sent until stopped (`run`), not once then the neutral face.
+    hold_still: bool = False
+    #: The neutral frame every output gets on stop; False keeps the last expression
+    #: (e.g. a --fast take into Blender, whose last key would otherwise be neutral).
+    final_neutral: bool = True
     #: Output-specific settings from the command line (OutputOptions.extra).
     output_extra: dict[str, Any] = field(default_factory=dict)
 
@@ -53,57 +64,116 @@ def open_pipeline(opts: RunOptions, *, status: StatusLine | None = None) -> Iter
     with contextlib.ExitStack() as stack:
         source = open_source(opts.source)
         stack.callback(source.close)
+        if opts.hold_still and isinstance(source, ImageSource):
+            source.hold = True  # keep the image's expression until stopped
         if opts.faces > 1 and not source.needs_tracker:
             raise ConfigError(f"--faces {opts.faces} needs a camera, video or image source")
-        trackers: list[Stage] = []
-        if source.needs_tracker:
-            from .tracking.faces import MultiFaceTracker
-            from .tracking.landmarker import FaceTracker
-
-            model = resolve_model(opts.model)
-            tracker = FaceTracker(
-                model.path, mode="image" if source.still else "video", num_faces=opts.faces
+        tracking = _tracking(opts, source, stack) if source.needs_tracker else _Tracking()
+        lanes = [_lane(opts, tracked=source.needs_tracker) for _ in range(opts.faces)]
+        specs = [_performer(spec, opts.faces) for spec in opts.outputs]
+        mapping_for = _mapping_choice(opts.mapping, [kind for _, kind in specs])
+        for performer, kind_spec in specs:
+            out_opts = OutputOptions(
+                mapping=mapping_for(kind_spec), fps=source.fps, extra=dict(opts.output_extra)
             )
-            stack.callback(tracker.close)
-            if opts.faces > 1:
-                multi = MultiFaceTracker(tracker, opts.faces)
-                trackers = [multi.slot(k) for k in range(opts.faces)]
-            else:
-                low_power = source.live if opts.low_power is None else opts.low_power
-                trackers = [IdleGate(tracker) if low_power else tracker]
-        out_opts = OutputOptions(
-            mapping=opts.mapping, fps=source.fps, extra=dict(opts.output_extra)
-        )
-        lanes: list[Lane] = []
-        for k in range(opts.faces):
-            stages: list[tuple[str, Stage]] = []
-            if trackers:
-                stages.append(("tracker", trackers[k]))
-            solver = _solver(opts, tracked=source.needs_tracker)
-            stages.append(("solver", solver))
-            dynamics = _dynamics(opts)
-            if hasattr(dynamics, "set_neutral") and hasattr(solver, "neutral_weights"):
-                dynamics.set_neutral(solver.neutral_weights())
-            stages.append(("dynamics", dynamics))
-            lanes.append(Lane(stages, []))
-        for spec in opts.outputs:
-            performer, kind_spec = _performer(spec, opts.faces)
             out = create_output(kind_spec, out_opts)
             stack.callback(out.close)  # close() is idempotent; the pipeline closes first
             lanes[performer].outputs.append(out)
-        gate = trackers[0] if trackers and isinstance(trackers[0], IdleGate) else None
-        if gate is not None and not any(o.needs_image for lane in lanes for o in lane.outputs):
-            source.wants_image = gate.needs_image  # idle frames skip colour conversion
         yield Pipeline(
             source=source,
-            stages=lanes[0].stages,
-            outputs=lanes[0].outputs,
-            more_lanes=lanes[1:],
+            shared=tracking.shared,
+            split=tracking.split,
+            lanes=lanes,
+            wants_image=tracking.wants_image,
             fast=opts.fast,
             max_frames=opts.max_frames,
             status=status,
             max_fps=opts.max_fps,
+            final_neutral=opts.final_neutral,
         )
+
+
+@dataclass
+class _Tracking:
+    """The shared part of a run: the tracker stage (or the multi-face split) and its
+    capture policy."""
+
+    shared: list[tuple[str, Stage]] = field(default_factory=list)
+    split: tuple[str, Split] | None = None
+    wants_image: WantsImage | None = None
+
+
+def _tracking(opts: RunOptions, source: SourceBase, stack: contextlib.ExitStack) -> _Tracking:
+    from .tracking.faces import MultiFaceTracker
+    from .tracking.landmarker import FaceTracker
+
+    model = resolve_model(opts.model)
+    tracker = FaceTracker(
+        model.path, mode="image" if source.still else "video", num_faces=opts.faces
+    )
+    stack.callback(tracker.close)
+    if opts.faces > 1:
+        return _Tracking(split=("tracker", MultiFaceTracker(tracker, opts.faces).split))
+    low_power = source.live if opts.low_power is None else opts.low_power
+    if not low_power:
+        return _Tracking(shared=[("tracker", tracker)])
+    gate = IdleGate(tracker)
+    return _Tracking(shared=[("tracker", gate)], wants_image=gate.needs_image)
+
+
+def _lane(opts: RunOptions, *, tracked: bool) -> Lane:
+    """One performer's solver and dynamics; the dynamics eases to the solver's neutral."""
+    solver = _solver(opts, tracked=tracked)
+    dynamics = _dynamics(opts)
+    dynamics.set_neutral(solver.neutral_weights())
+    return Lane([("solver", solver), ("dynamics", dynamics)], [], watched=1)
+
+
+def _kind(spec: str) -> str:
+    return spec.partition(":")[0].strip().lower()
+
+
+def _mapping_choice(
+    mapping: str | Sequence[str] | None, specs: Sequence[str]
+) -> Callable[[str], str | None]:
+    """Which mapping each output gets: ``--mapping FILE`` for every output that uses one,
+    ``--mapping KIND=FILE`` for that kind only (the two combine).
+
+    A mapping no output of the run would use is a mistake, not something to ignore.
+    """
+    from .outputs.base import OUTPUTS
+
+    given = [mapping] if isinstance(mapping, str) else list(mapping or ())
+    default: str | None = None
+    per_kind: dict[str, str] = {}
+    for item in given:
+        head, sep, rest = item.partition("=")
+        if sep and head.strip().lower() in OUTPUTS:
+            per_kind[head.strip().lower()] = rest
+        elif default is None:
+            default = item
+        else:
+            raise ConfigError(
+                f"--mapping {item}: a second mapping for every output (the first is "
+                f"{default}); use --mapping KIND=FILE for one kind"
+            )
+    kinds = [_kind(s) for s in specs]
+    users = [k for k, cls in OUTPUTS.items() if cls.uses_mapping]
+    for kind, spec in per_kind.items():
+        if kind not in users:
+            raise ConfigError(
+                f"--mapping {kind}={spec}: {kind} sends fixed names and takes no mapping; "
+                f"the outputs that do are {', '.join(users)}"
+            )
+        if kind not in kinds:
+            raise ConfigError(f"--mapping {kind}={spec}: this run has no {kind} output")
+    if default is not None and not any(k in users for k in kinds if k not in per_kind):
+        present = ", ".join(sorted(set(kinds))) or "none"
+        raise ConfigError(
+            f"--mapping {default}: no output of this run uses a mapping ({present} send fixed "
+            f"names); the outputs that do are {', '.join(users)}"
+        )
+    return lambda spec: per_kind.get(_kind(spec), default)
 
 
 def _performer(spec: str, faces: int) -> tuple[int, str]:
@@ -117,21 +187,14 @@ def _performer(spec: str, faces: int) -> tuple[int, str]:
     return n - 1, rest
 
 
-def _solver(opts: RunOptions, *, tracked: bool) -> Stage:
+def _solver(opts: RunOptions, *, tracked: bool) -> Solver:
     """The tracking solver whenever the tracker runs or a profile is given; else pass-through."""
     if not tracked and opts.calibration is None:
         return PassThroughSolver()
     from .solver import TrackingSolver, load_profile
-    from .solver.calibration import check_gain
 
     profile = load_profile(opts.calibration) if opts.calibration else None
-    table = opts.config.get("solver", {}).get("gain") if isinstance(opts.config, dict) else None
-    try:
-        if table is not None and not isinstance(table, dict):
-            raise ValueError(f"expected a table of group = gain, got {table!r}")
-        gain = check_gain(table) if table is not None else None
-    except ValueError as e:
-        raise ConfigError(f"config [solver.gain]: {e}") from e
+    gain = opts.config.solver.gain if opts.config is not None else None
     return TrackingSolver(profile, auto=opts.auto_calibrate, gain=gain)
 
 

@@ -167,10 +167,10 @@ def pause_scan(
     perf = time.perf_counter_ns
     a, out_buf = np.ones(52), np.empty(52)
     with open_pipeline(opts) as pipe:
-        tracker = pipe.stages[0][1]
+        tracker = pipe.shared[0][1]
         assert isinstance(tracker, FaceTracker)  # low_power=False: the bare tracker
         tracked = [tracker(f) for f in pipe.source]
-        solver, dynamics = pipe.stages[1][1], pipe.stages[2][1]
+        (_, solver), (_, dynamics) = pipe.lanes[0].stages
         output = pipe.outputs[0]
         floor = _FloorChain(sink.port)
         try:

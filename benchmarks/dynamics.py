@@ -6,8 +6,8 @@ rare outliers, or resampled from real tracker output at rest (MediaPipe on the s
 clips). Prints one table per (fps, noise) and checks the issue's goal; writes the figure
 used by docs/dynamics.md. Two costs: the table's us/frame is the bare filter step over the
 52 weights; the stage table times what a user runs, `make_dynamics(name)(frame)` (52 weights
-and 9 pose angles, face-loss bookkeeping, clip, microExpression, a new Frame). The spec is
-../shared/docs/dynamics.md; run
+and 9 pose angles, face-loss bookkeeping, clip, microExpression, a new Frame). The method is in
+docs/dynamics.md; run
 
     python benchmarks/dynamics.py [--quick] [--seeds N] [--fps 30 60] [--figure PATH]
 """
@@ -34,8 +34,7 @@ from avatar_driver.shapes import INDEX, MEDIAPIPE_TO_CANONICAL, N_SHAPES, POSE_N
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_FIGURE = ROOT / "docs" / "img" / "dynamics.png"
-DEFAULT_MODEL = "/work/shared/models/face_landmarker.task"
-MEDIA = Path(os.environ.get("AVATAR_DRIVER_MEDIA", "/work/shared/media"))
+MEDIA = Path(os.environ.get("AVATAR_DRIVER_MEDIA", ROOT.parent / "shared" / "media"))
 
 MIN_CUTOFFS = (0.3, 0.5, 1.0, 2.0, 3.0)
 BETAS = (0.5, 1.0, 5.0, 10.0, 20.0, 30.0)
@@ -342,7 +341,14 @@ def real_residuals(model: str | None = None) -> np.ndarray | None:
     Frame-to-frame noise around a per-channel running median (5 frames) over the first 20
     neutral frames of single_face.mp4 and the face frames of face_noface.mov.
     """
-    model = model or os.environ.get("AVATAR_DRIVER_MODEL", DEFAULT_MODEL)
+    if model is None:
+        from avatar_driver.errors import ModelError
+        from avatar_driver.tracking.model import resolve_model
+
+        try:  # as the tool finds it: $AVATAR_DRIVER_MODEL, then the `model fetch` cache
+            model = str(resolve_model(None, download=False).path)
+        except ModelError:
+            model = str(ROOT.parent / "shared" / "models" / "face_landmarker.task")
     clips = [(MEDIA / "single_face.mp4", 20), (MEDIA / "face_noface.mov", None)]
     if not Path(model).is_file() or not all(p.is_file() for p, _ in clips):
         print(f"note: real-noise variant skipped (model {model} or clips in {MEDIA} missing)")

@@ -1,6 +1,6 @@
 """Benchmark of the mapping and the vrchat send path with the Unified Expressions preset.
 
-Goals (issue 4): applying the preset (about 100 parameters, binary ones included) costs at
+Goals: applying the preset (about 100 parameters, binary ones included) costs at
 most 30 us per frame; encoding and sending it at most 100 us per frame. The aims (20 and
 60 us) leave room in the 300 us the product has after the tracker, where cold caches make
 every numpy call dearer than in this hot loop. Frames come from the demo performer so

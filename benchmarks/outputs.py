@@ -2,7 +2,7 @@
 
 Each network output sends to a loopback socket drained on its own thread (so sends are
 real and never refused); csv writes a real file. Frames come from the demo performer, so
-the weights and pose change every frame. Checks issue 5's numbers: vrchat + vmc + livelink
+the weights and pose change every frame. Checks the goals: vrchat + vmc + livelink
 + csv together at most 0.3 ms per frame, the avatar view at most 10 ms per frame. Run
 
     python benchmarks/outputs.py [--frames N] [--png docs/img/avatar.png]
@@ -170,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         showcase(args.png)
         print(f"wrote {args.png}")
     ok = together["together"] / 1000.0 <= LIMIT_TOGETHER_MS and avatar_ms <= LIMIT_RENDER_MS
-    print("issue 5 numbers:", "met" if ok else "NOT met")
+    print("goals:", "met" if ok else "NOT met")
     return 0 if ok else 1
 
 

@@ -13,7 +13,7 @@ its own first 0.5 s, as a user of the mirrored camera would):
 - smile response: mean mouthSmile over the smiling frames (0.7 s <= t < 2.3 s) and the max
   over the neutral frames;
 - solver cost per frame (median microseconds).
-Frames are tracked in IMAGE mode (see avatar_driver.solver.quality).
+Frames are tracked in IMAGE mode (see benchmarks/tracked_clips.py).
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from tracked_clips import TrackedClip, mirror_disagreement, run_solver, track_clip
 
 from avatar_driver.frame import Frame
 from avatar_driver.shapes import INDEX, UNAVAILABLE
 from avatar_driver.solver import PassThroughSolver, TrackingSolver, profile_from_neutral
 from avatar_driver.solver.measures import measure
-from avatar_driver.solver.quality import TrackedClip, mirror_disagreement, run_solver, track_clip
 
 CALIBRATION_S = 0.5
 NEUTRAL_END_S = 0.5

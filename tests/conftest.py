@@ -1,8 +1,9 @@
 """Shared test fixtures: where the real model and clips are, and how to run the command.
 
-Tests use real parts. The model and clips live outside the repository
-(`../shared/` beside it, or wherever $AVATAR_DRIVER_MODEL and $AVATAR_DRIVER_MEDIA point).
-When they are missing the tests that need them skip with the reason, except under
+Tests use real parts. The model is found the way the tool finds it ($AVATAR_DRIVER_MODEL,
+then the cache `avatar-driver model fetch` fills), then `../shared/models/` beside the
+repository; the clips are in $AVATAR_DRIVER_MEDIA or `../shared/media/`. When they are
+missing the tests that need them skip with the reason, except under
 AVATAR_DRIVER_REQUIRE_ALL=1 (set by .ci/run), where a missing part is a failure.
 """
 
@@ -36,11 +37,15 @@ def _missing(reason: str) -> None:
 
 
 def model_path() -> Path | None:
-    env = os.environ.get("AVATAR_DRIVER_MODEL")
-    for candidate in (env, SHARED / "models" / "face_landmarker.task"):
-        if candidate and Path(candidate).is_file():
-            return Path(candidate).resolve()
-    return None
+    """The model `avatar-driver` itself would use (never downloading), else the shared one."""
+    from avatar_driver.errors import ModelError
+    from avatar_driver.tracking.model import resolve_model
+
+    try:
+        return resolve_model(None, download=False).path
+    except ModelError:
+        shared = SHARED / "models" / "face_landmarker.task"
+        return shared.resolve() if shared.is_file() else None
 
 
 def media_dir() -> Path | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from avatar_driver.frame import Frame
 from avatar_driver.outputs.base import OutputBase
@@ -204,3 +206,128 @@ def test_each_output_has_its_own_capture_to_sent_latency() -> None:
     overall = np.asarray(result.latencies_ms)
     assert np.all(third <= overall)
     assert np.median(overall - third) < 0.05
+
+
+def _plus(amount: float):  # type: ignore[no-untyped-def]
+    """A stage that raises every weight by `amount` (a new frame, like real stages)."""
+
+    def stage(frame: Frame) -> Frame:
+        return dataclasses.replace(frame, weights=frame.weights + np.float32(amount))
+
+    return stage
+
+
+def test_a_tap_sees_each_lane_before_and_after_its_watched_stage() -> None:
+    from avatar_driver.pipeline import Lane, TapReport
+
+    outs = [Recorder(), Recorder()]
+    lanes = [
+        Lane([("solver", _plus(0.1)), ("dynamics", _plus(0.2))], [outs[0]]),
+        Lane([("solver", _plus(0.3)), ("dynamics", _plus(0.4))], [outs[1]], watched=1),
+    ]
+    pipe = Pipeline(source=DemoSource(), lanes=lanes, max_frames=10, fast=True)
+    reports: list[TapReport] = []
+    pipe.add_tap(reports.append)
+    result = pipe.run()
+    assert len(reports) == result.frames == 10
+    last = reports[-1]
+    assert [r.index for r in reports] == [f.index for f in outs[0].frames]
+    for lane, out, step in zip(last.lanes, outs, [0.2, 0.4], strict=True):
+        assert lane.after is out.frames[-1]  # what the outputs were sent
+        np.testing.assert_allclose(lane.after.weights - lane.before.weights, step, atol=1e-6)
+        assert lane.outputs[0][1] is out.stats
+        assert lane.tracked.index == lane.after.index  # the frame that came into the lane
+    assert [name for lane in last.lanes for name, _ in lane.outputs] == pipe.output_names
+    assert last.lanes[0].outputs[0][1].frames_sent == 10  # live counters, read after the run
+
+
+def test_a_failing_tap_is_removed_and_the_run_goes_on(capsys) -> None:  # type: ignore[no-untyped-def]
+    out = Recorder()
+    pipe = Pipeline(source=DemoSource(), stages=[], outputs=[out], max_frames=5, fast=True)
+    calls: list[int] = []
+
+    def bad(report) -> None:  # type: ignore[no-untyped-def]
+        calls.append(report.index)
+        raise ValueError("panel bug")
+
+    pipe.add_tap(bad)
+    assert pipe.run().frames == 5 and len(out.frames) == 5
+    assert len(calls) == 1
+    assert "tap failed and was removed (ValueError: panel bug)" in capsys.readouterr().err
+
+
+def test_a_split_gives_each_lane_its_own_frame_and_the_shared_stage_runs_once() -> None:
+    from avatar_driver.pipeline import Lane
+
+    shared_calls: list[int] = []
+
+    def tracker(frame: Frame) -> Frame:
+        shared_calls.append(frame.index)
+        return frame
+
+    def split(frame: Frame) -> list[Frame]:
+        return [dataclasses.replace(frame, confidence=k / 10) for k in range(3)]
+
+    outs = [Recorder() for _ in range(3)]
+    pipe = Pipeline(
+        source=DemoSource(),
+        shared=[("tracker", tracker)],
+        split=("faces", split),
+        lanes=[Lane([("dynamics", _plus(0.0))], [o]) for o in outs],
+        max_frames=8,
+        fast=True,
+    )
+    pipe.run()
+    assert shared_calls == list(range(8))
+    assert [o.frames[0].confidence for o in outs] == [0.0, 0.1, 0.2]
+    assert pipe.times.names == ["tracker", "faces", "dynamics", "outputs"]
+
+
+def test_the_capture_policy_goes_to_the_feed_not_the_source(media: Path) -> None:
+    """`wants_image` is handed to the capture thread: frames it declines come without
+    pixels, and an output that shows the picture turns the policy off."""
+    seen: list[bool] = []
+
+    def look(frame: Frame) -> Frame:
+        seen.append(frame.image is not None)
+        return frame
+
+    def every_third(t: float) -> bool:
+        return round(t * 30) % 3 == 0
+
+    with VideoSource(media / "single_face.mp4") as source:
+        pipe = Pipeline(
+            source=source, stages=[("look", look)], outputs=[Recorder()], fast=True,
+            wants_image=every_third,
+        )  # fmt: skip
+        pipe.run()
+    assert seen == [i % 3 == 0 for i in range(72)]
+
+    class Shows(Recorder):
+        needs_image = True
+
+    seen.clear()
+    with VideoSource(media / "single_face.mp4") as source:
+        pipe = Pipeline(
+            source=source, stages=[("look", look)], outputs=[Shows()], fast=True,
+            wants_image=every_third,
+        )  # fmt: skip
+        pipe.run()
+    assert all(seen) and len(seen) == 72
+
+
+def test_swap_stage_replaces_a_stage_from_the_next_frame() -> None:
+    out = Recorder()
+    pipe = Pipeline(source=DemoSource(), stages=[("dynamics", _plus(0.0))], outputs=[out],
+                    max_frames=10, fast=True)  # fmt: skip
+
+    def tap(report) -> None:  # type: ignore[no-untyped-def]
+        if report.index == 4:
+            pipe.swap_stage(0, "dynamics", _plus(0.5))
+
+    pipe.add_tap(tap)
+    pipe.run()
+    lifted = [bool((f.weights >= 0.5).all()) for f in out.frames]
+    assert lifted == [False] * 5 + [True] * 5
+    with pytest.raises(KeyError, match="no stage 'solver'"):
+        pipe.swap_stage(0, "solver", _plus(0.1))

@@ -1,6 +1,6 @@
 """Expression dynamics: the stage between the solver and the mapping.
 
-`make_dynamics(name, params)` builds one of `DYNAMICS_NAMES`:
+`make_dynamics(name, params)` builds one of the `DYNAMICS` registry's entries:
 
 - ``cortical`` (default): a stable slow path and a movement-locked fast path, crossfaded
   by movement evidence (`cortical.CorticalFilter`);
@@ -17,12 +17,13 @@ docs/dynamics.md.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from ..errors import ConfigError
+from ..registry import Registry
 from .base import Dynamics, Filter
 from .cortical import CORTICAL_DEFAULTS, CORTICAL_KEYS, CorticalFilter
 from .face_loss import FACE_LOSS_DEFAULTS, FaceLoss
@@ -33,6 +34,7 @@ from .stage import FilterDynamics
 
 __all__ = [
     "DEFAULT_DYNAMICS",
+    "DYNAMICS",
     "DYNAMICS_NAMES",
     "GROUP_NAMES",
     "CorticalFilter",
@@ -43,11 +45,35 @@ __all__ = [
     "make_dynamics",
 ]
 
-DYNAMICS_NAMES: tuple[str, ...] = ("cortical", "one-euro", "none")
+#: Every dynamics by its `--dynamics` name: a builder of its filter from the checked
+#: per-group settings.
+DYNAMICS: Registry[Callable[[dict[str, Any]], Filter]] = Registry("dynamics", ConfigError)
 DEFAULT_DYNAMICS = "cortical"
 
 # Group tables may carry settings of either filter, so one config file serves both.
 _ALL_KEYS: dict[str, Limits] = {**CORTICAL_KEYS, **ONE_EURO_KEYS}
+
+
+@DYNAMICS.register("cortical", "stable slow path plus movement-locked fast path (default)")
+def _cortical(groups: dict[str, Any]) -> Filter:
+    arrays = group_arrays(CORTICAL_DEFAULTS, groups)
+    bad = np.flatnonzero(arrays["open_hi"] <= arrays["open_lo"])
+    if bad.size:
+        raise ConfigError("dynamics: open_hi must be greater than open_lo in every group")
+    return CorticalFilter(N_CHANNELS, **arrays)
+
+
+@DYNAMICS.register("one-euro", "the One Euro filter")
+def _one_euro(groups: dict[str, Any]) -> Filter:
+    return OneEuroFilter(N_CHANNELS, **group_arrays(ONE_EURO_DEFAULTS, groups))
+
+
+@DYNAMICS.register("none", "weights and pose unchanged; only the face-loss ease")
+def _none(groups: dict[str, Any]) -> Filter:
+    return PassThrough(N_CHANNELS)
+
+
+DYNAMICS_NAMES: tuple[str, ...] = DYNAMICS.names()
 
 
 def make_dynamics(name: str, params: Mapping[str, Any] | None = None) -> Dynamics:
@@ -55,28 +81,15 @@ def make_dynamics(name: str, params: Mapping[str, Any] | None = None) -> Dynamic
 
     Raises ConfigError for an unknown name or an invalid setting.
     """
-    if name not in DYNAMICS_NAMES:
-        raise ConfigError(
-            f"dynamics: unknown name {name!r}; expected one of {', '.join(DYNAMICS_NAMES)}"
-        )
+    build = DYNAMICS.get(name)
     if params is not None and "name" in params:  # `[dynamics] name = "..."` picks the default
         chosen = params["name"]
-        if chosen not in DYNAMICS_NAMES:
+        if chosen not in DYNAMICS:
             raise ConfigError(
-                f"dynamics.name: expected one of {', '.join(DYNAMICS_NAMES)}, got {chosen!r}"
+                f"dynamics.name: expected one of {', '.join(DYNAMICS)}, got {chosen!r}"
             )
         params = {k: v for k, v in params.items() if k != "name"}
     groups, face = check_params(params, _ALL_KEYS)
-    filt: Filter
-    if name == "cortical":
-        arrays = group_arrays(CORTICAL_DEFAULTS, groups)
-        bad = np.flatnonzero(arrays["open_hi"] <= arrays["open_lo"])
-        if bad.size:
-            raise ConfigError("dynamics: open_hi must be greater than open_lo in every group")
-        filt = CorticalFilter(N_CHANNELS, **arrays)
-    elif name == "one-euro":
-        filt = OneEuroFilter(N_CHANNELS, **group_arrays(ONE_EURO_DEFAULTS, groups))
-    else:
-        filt = PassThrough(N_CHANNELS)
+    filt = build(groups)
     loss = FaceLoss(np.zeros(N_CHANNELS), **{**FACE_LOSS_DEFAULTS, **face})
     return FilterDynamics(filt, loss)

@@ -484,10 +484,6 @@ class CompiledMapping:
         """Fresh per-output state: bool hysteresis and send-on-change memory."""
         return MappingState(self)
 
-    def set_expression_gain(self, gain: np.ndarray | None) -> None:
-        """Per-shape gain (52 values) applied before everything else; None for none."""
-        self.program.set_channel_gain(gain)
-
     def describe(self) -> str:
         """A readable summary: each entry, its source, type and ranges."""
         lines = [f"{self.source}: {len(self.entries)} parameters, {len(self.wires)} on the wire"]
@@ -524,9 +520,6 @@ class MappingState:
         self.threshold = np.where(is_f, mapping.send_threshold, 0.0)
         self.next_refresh = -np.inf
         self._diff = np.empty(n)
-
-    def apply(self, channels: np.ndarray) -> np.ndarray:
-        return self.mapping.apply(channels, self)
 
     def select(self, values: np.ndarray, now: float) -> np.ndarray | None:
         """Which values to send now: None means all (a full refresh), else a bool mask.

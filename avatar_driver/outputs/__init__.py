@@ -1,8 +1,8 @@
 """Outputs by name (``--output KIND[:TARGET]``); importing this registers them all."""
 
-from . import csv_take, ifacialmocap, livelink, null, virtualcam, vmc, vrchat  # noqa: F401  (registration side effect)  # noqa: F401  (issue 5 outputs)
+from . import csv_take, ifacialmocap, livelink, null, virtualcam, vmc, vrchat  # noqa: F401  (registration side effect)
 from .base import (
-    Output,
+    OUTPUTS,
     OutputBase,
     OutputOptions,
     OutputStats,
@@ -12,7 +12,7 @@ from .base import (
 )
 
 __all__ = [
-    "Output",
+    "OUTPUTS",
     "OutputBase",
     "OutputOptions",
     "OutputStats",

@@ -10,14 +10,15 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, TypeVar
 
 from ..closing import ClosesOnce
 from ..errors import OutputError
 from ..frame import Frame
+from ..registry import Registry
 
 __all__ = [
-    "Output",
+    "OUTPUTS",
     "OutputBase",
     "OutputOptions",
     "OutputStats",
@@ -49,74 +50,59 @@ class OutputOptions:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@runtime_checkable
-class Output(Protocol):
-    kind: str
-    target: str
-    stats: OutputStats
-
-    def send(self, frame: Frame) -> None:
-        """Deliver one frame; failures go to `stats`, never raise."""
-
-    def finish(self, frame: Frame) -> None:
-        """The last frame before closing (the neutral face on stop)."""
-
-    def close(self) -> None: ...
-
-
 class OutputBase(ClosesOnce):
-    """Shared plumbing: stats, close-once, context manager; `finish` sends by default."""
+    """What every output is: `kind`, `target`, `stats`, `send`, `finish`, `close` (once),
+    a context manager; `finish` sends by default. Contract in docs/stages.md."""
 
     kind = "output"
     #: True for outputs that show the camera picture (the virtual camera's debug view), so
     #: low-power idling must not drop the pixels of untracked frames.
     needs_image = False
+    #: True for outputs whose names and values come from a mapping (`--mapping`), held in a
+    #: `mapping.binding.MappingBinding`; a run whose outputs all say False refuses `--mapping`.
+    uses_mapping = False
 
     def __init__(self, *, target: str = "") -> None:
         self.target = target
         self.stats = OutputStats()
 
+    @classmethod
+    def from_spec(cls, target: str | None, options: OutputOptions) -> OutputBase:
+        """Build from the command line's TARGET (None when left out) and the run's options."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
     def send(self, frame: Frame) -> None:  # pragma: no cover - abstract
+        """Deliver one frame; failures go to `stats`, never raise."""
         raise NotImplementedError
 
     def finish(self, frame: Frame) -> None:
+        """The last frame before closing (the neutral face on stop)."""
         self.send(frame)
 
     def describe(self) -> str:
         return f"{self.kind}:{self.target}" if self.target else self.kind
 
 
-Factory = Callable[[str | None, OutputOptions], OutputBase]
-_REGISTRY: dict[str, Factory] = {}
-_HELP: dict[str, str] = {}
-T = TypeVar("T", bound=Callable[..., Any])
+#: Every output kind by its command-line name (`--output KIND[:TARGET]`).
+OUTPUTS: Registry[type[OutputBase]] = Registry("output kind", OutputError)
+T = TypeVar("T", bound=type[OutputBase])
 
 
 def register_output(kind: str, help: str = "") -> Callable[[T], T]:
     """Class decorator: `kind` on the command line builds the class via `from_spec`."""
-
-    def deco(cls: T) -> T:
-        _REGISTRY[kind] = cls.from_spec  # type: ignore[attr-defined]
-        _HELP[kind] = help
-        return cls
-
-    return deco
+    return OUTPUTS.register(kind, help)
 
 
 def output_kinds() -> dict[str, str]:
     """Registered output kinds and their one-line help."""
-    return dict(_HELP)
+    return {name: OUTPUTS.help(name) for name in OUTPUTS}
 
 
 def create_output(spec: str, options: OutputOptions) -> OutputBase:
     """Build an output from ``KIND[:TARGET]``."""
     kind, sep, target = spec.partition(":")
-    kind = kind.strip().lower()
-    factory = _REGISTRY.get(kind)
-    if factory is None:
-        known = ", ".join(sorted(_REGISTRY))
-        raise OutputError(f"unknown output kind {kind!r} in {spec!r}; expected one of: {known}")
-    return factory(target if sep else None, options)
+    cls = OUTPUTS.get(kind.strip().lower(), spec=spec)
+    return cls.from_spec(target if sep else None, options)
 
 
 def parse_host_port(target: str | None, *, host: str, port: int, kind: str) -> tuple[str, int]:

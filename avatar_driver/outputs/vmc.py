@@ -2,8 +2,9 @@
 
 ``vmc`` sends perfect-sync PascalCase names to 127.0.0.1:39539 (the Marionette default);
 ``blender`` sends lowerCamel ARKit names to 127.0.0.1:39540, the add-on's own VMC port.
-The mapping (a preset, or ``--mapping FILE``) decides names and values; a precompiled
-packer (`codecs.vmc.VmcPacker`) writes them, so a frame costs microseconds.
+The mapping (a preset, or ``--mapping FILE``, reloaded when the file changes) decides names
+and values; a precompiled packer (`codecs.vmc.VmcPacker`) writes them, so a frame costs
+microseconds.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from collections.abc import Sequence
 from ..codecs.vmc import HEAD_POSITION, VmcPacker
 from ..errors import OutputError
 from ..frame import Frame
-from ..mapping import CompiledMapping, load_mapping, perfect_sync_mapping
+from ..mapping import CompiledMapping, perfect_sync_mapping
+from ..mapping.binding import MappingBinding, bind_mapping
 from .base import OutputOptions, register_output
 from .udp import UdpOutput
 
@@ -24,7 +26,6 @@ __all__ = [
     "VMC_PORT",
     "BlenderOutput",
     "VmcOutput",
-    "resolve_mapping",
 ]
 
 DEFAULT_HOST = "127.0.0.1"
@@ -45,14 +46,10 @@ def parse_position(text: str) -> tuple[float, float, float]:
     return parts[0], parts[1], parts[2]
 
 
-def resolve_mapping(options: OutputOptions, preset: str) -> CompiledMapping:
-    """``--mapping FILE`` (or preset name) if given, else the output's own preset."""
-    return load_mapping(options.mapping or preset)
-
-
 @register_output("vmc", "VMC protocol, perfect-sync names (default 127.0.0.1:39539)")
 class VmcOutput(UdpOutput):
     kind = "vmc"
+    uses_mapping = True
     default_port = VMC_PORT
     preset = "vmc-perfect-sync"
     pascal_case = True
@@ -64,19 +61,27 @@ class VmcOutput(UdpOutput):
         port: int | None = None,
         mapping: CompiledMapping | None = None,
         head_position: Sequence[float] = HEAD_POSITION,
+        binding: MappingBinding | None = None,
     ) -> None:
         super().__init__(host=host, port=self.default_port if port is None else port)
+        if binding is not None:
+            mapping = binding.current
         self.mapping = mapping or perfect_sync_mapping("", pascal_case=self.pascal_case)
+        self.binding = binding or MappingBinding(self.mapping)
         self.head_position = tuple(head_position)
         self._packer = VmcPacker(self.mapping.names, head_position=self.head_position)
 
     @classmethod
     def from_spec(cls, target: str | None, options: OutputOptions) -> VmcOutput:
         host, port = cls.address(target)
-        mapping = resolve_mapping(options, cls.preset)
         text = options.extra.get("vmc_head_position")
         head = parse_position(str(text)) if text else HEAD_POSITION
-        return cls(host=host, port=port, mapping=mapping, head_position=head)
+        binding = bind_mapping(options.mapping, cls.preset, who=cls.kind)
+        try:
+            return cls(host=host, port=port, binding=binding, head_position=head)
+        except BaseException:
+            binding.close()
+            raise
 
     def set_mapping(self, mapping: CompiledMapping) -> None:
         """Swap the mapping (hot reload); the packer is rebuilt once, here."""
@@ -88,7 +93,14 @@ class VmcOutput(UdpOutput):
         return self._packer.encode(frame, self.mapping.apply(frame.channels()))
 
     def send(self, frame: Frame) -> None:
+        fresh = self.binding.take()
+        if fresh is not None:
+            self.set_mapping(fresh)
         self.transmit(self.encode(frame))
+
+    def _close(self) -> None:
+        self.binding.close()
+        super()._close()
 
 
 @register_output("blender", "the Blender add-on's VMC stream (default 127.0.0.1:39540)")

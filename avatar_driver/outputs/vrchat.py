@@ -15,9 +15,10 @@ OSC config JSON is read. Either way only the parameters the avatar declares are 
 as declared (see `vrchat.avatar`); without a usable avatar the mapping is sent as written,
 after a warning naming the file or the URL.
 
-Hot-path rules: `send` does one cheap clock read, at most one `os.stat` every 0.5 s for
-hot reload, the mapping's array operations, and the packer; mapping, avatar and packer
-changes are prepared elsewhere or rarely and swapped in whole. The frame's channels are
+Hot-path rules: `send` does one cheap clock read, one look for a mapping reloaded by the
+binding's watcher thread (`mapping.binding`), the mapping's array operations, and the
+packer; mapping, avatar and packer changes are prepared elsewhere or rarely and swapped
+in whole. The frame's channels are
 written straight into the mapping's work vector (`CompiledMapping.apply_frame`), and an
 empty change set costs the packer nothing, so no extra pass over the mask is made here.
 """
@@ -34,9 +35,10 @@ from pathlib import Path
 import numpy as np
 
 from ..codecs.osc import OscPacker
-from ..errors import AvatarDriverError, MappingError, OutputError
+from ..errors import AvatarDriverError, OutputError
 from ..frame import Frame
 from ..mapping import CompiledMapping, load_mapping
+from ..mapping.binding import MappingBinding
 from ..mapping.loader import resolve_spec
 from ..vrchat.avatar import (
     AvatarConfig,
@@ -59,7 +61,6 @@ DEFAULT_MAPPING = "vrchat-unified-v2"
 OSCQUERY_CHOICES = ("auto", "on", "off")
 #: The default of --vrchat-oscquery (the test suite sets it off outside its network namespace).
 OSCQUERY_ENV = "AVATAR_DRIVER_VRCHAT_OSCQUERY"
-RELOAD_CHECK_S = 0.5
 
 
 def _stderr(message: str) -> None:
@@ -69,6 +70,7 @@ def _stderr(message: str) -> None:
 @register_output("vrchat", "VRChat OSC avatar parameters (default 127.0.0.1:9000)")
 class VRChatOutput(UdpOutput):
     kind = "vrchat"
+    uses_mapping = True
     default_port = DEFAULT_PORT
 
     def __init__(
@@ -95,10 +97,7 @@ class VRChatOutput(UdpOutput):
         self._pending: tuple[int, AvatarConfig | None] = (0, None)
         self._applied = 0
         self._install(self.base)
-        self._reload_path = Path(mapping_path) if mapping_path is not None else None
-        self._reload_sig = self._signature() if self._reload_path else None
-        self._next_check = 0.0
-        self._bad_sig: tuple[int, int] | None = None
+        self.binding = MappingBinding(self.base, path=mapping_path, who=self.kind, log=log)
         self.listener = None
         self.discovery = None
         self._target_pending: tuple[int, str, int] = (0, host, port)
@@ -236,28 +235,6 @@ class VRChatOutput(UdpOutput):
                 f"parameters, {len(self._wire)} OSC parameters ({where})"
             )
 
-    def _signature(self) -> tuple[int, int] | None:
-        try:
-            st = os.stat(self._reload_path)  # type: ignore[arg-type]
-        except OSError:
-            return None
-        return (st.st_mtime_ns, st.st_size)
-
-    def _check_reload(self) -> None:
-        sig = self._signature()
-        if sig is None or sig == self._reload_sig or sig == self._bad_sig:
-            return
-        try:
-            mapping = load_mapping(self._reload_path)  # type: ignore[arg-type]
-        except MappingError as e:
-            self._bad_sig = sig
-            self._log(f"mapping not reloaded, keeping the last good one:\n{e}")
-            return
-        self._reload_sig = sig
-        self._bad_sig = None
-        self.set_mapping(mapping)
-        self._log(f"mapping reloaded from {self._reload_path}")
-
     # -- frames --------------------------------------------------------------------------
 
     def values(self, frame: Frame) -> np.ndarray:
@@ -276,9 +253,9 @@ class VRChatOutput(UdpOutput):
             self._take_target()
         if self._pending[0] != self._applied:
             self._take_avatar()
-        if self._reload_path is not None and now >= self._next_check:
-            self._next_check = now + RELOAD_CHECK_S
-            self._check_reload()
+        fresh = self.binding.take()
+        if fresh is not None:
+            self.set_mapping(fresh)
         try:
             datagrams = self.encode(frame, now)
         except AvatarDriverError as e:  # pragma: no cover - defensive
@@ -293,6 +270,7 @@ class VRChatOutput(UdpOutput):
     def _close(self) -> None:
         if self.discovery is not None:
             self.discovery.close()
+        self.binding.close()
         if self.listener is not None:
             self.listener.close()
         super()._close()

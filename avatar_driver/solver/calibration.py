@@ -143,6 +143,8 @@ def check_gain(v: Mapping[str, Any]) -> dict[str, float]:
 def load_profile(path: str | Path) -> Profile:
     """Read and validate a profile; CalibrationError names the file and the field."""
     p = Path(path).expanduser()
+    if p.is_dir():
+        raise CalibrationError(f"calibration profile {p} is a folder; expected a .toml profile")
     if not p.is_file():
         raise CalibrationError(f"calibration profile {p} does not exist")
     size = p.stat().st_size
@@ -159,10 +161,10 @@ def load_profile(path: str | Path) -> Profile:
     try:
         return Profile.model_validate(data)
     except ValidationError as e:
-        err = e.errors()[0]
-        where = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        raise CalibrationError(f"calibration profile {p}: field {where}: {msg}") from e
+        from ..config import problem  # pydantic's wording turned into ours
+
+        fields: dict[tuple[str | int, ...], list[str]] = {(): list(Profile.model_fields)}
+        raise CalibrationError(f"calibration profile {p}: {problem(e.errors()[0], fields)}") from e
 
 
 def _toml_str(s: str) -> str:

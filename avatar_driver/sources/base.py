@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Protocol, runtime_checkable
 
 from ..closing import ClosesOnce
 from ..frame import Frame
 
-__all__ = ["Source", "SourceBase"]
+__all__ = ["SourceBase", "WantsImage"]
+
+#: A capture policy: asked with a frame's timestamp before its pixels are converted;
+#: False means nobody will look at them (low-power idling), so the frame comes without an
+#: image.
+WantsImage = Callable[[float], bool]
 
 
-@runtime_checkable
-class Source(Protocol):
-    """A stream of frames.
+class SourceBase(ClosesOnce):
+    """What every source is (contract in docs/stages.md); subclasses set the attributes
+    and `__iter__` (close-once comes from `ClosesOnce`).
 
     needs_tracker: frames carry pixels that the tracker must turn into weights (camera,
         video, image) rather than weights already (demo, replay).
@@ -22,36 +26,22 @@ class Source(Protocol):
     fps: nominal frame rate, used to pace files and to stamp takes.
     """
 
-    needs_tracker: bool
-    live: bool
-    still: bool
-    fps: float
-    description: str
-
-    def __iter__(self) -> Iterator[Frame]: ...
-
-    def close(self) -> None: ...
-
-
-class SourceBase(ClosesOnce):
-    """Defaults for the attributes; subclasses set them and `__iter__` (close-once comes from
-    `ClosesOnce`)."""
-
     needs_tracker = True
     live = False
     still = False
     fps = 30.0
     description = "source"
     state = ""  # shown in the status line when not empty ("camera lost, retrying")
-    #: Asked with a frame's timestamp before its pixels are converted; False means nobody
-    #: will look at them (low-power idling), so the frame comes without an image. None:
-    #: every frame gets its image.
-    wants_image: Callable[[float], bool] | None = None
     _stop_requested = False
 
     def request_stop(self) -> None:
         """Ask a blocking `__iter__` (a camera waiting to come back) to end soon."""
         self._stop_requested = True
+
+    def frames(self, *, wants_image: WantsImage | None = None) -> Iterator[Frame]:
+        """The frames, converting pixels only where `wants_image(t)` says so (None: all).
+        Sources without pixels to convert ignore the policy."""
+        return iter(self)
 
     def __iter__(self) -> Iterator[Frame]:  # pragma: no cover - abstract
         raise NotImplementedError

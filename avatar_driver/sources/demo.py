@@ -3,7 +3,8 @@
 ``demo`` blinks, smiles, talks and looks around, deterministically (a seeded schedule),
 so a user can check an avatar and the outputs before pointing a camera at themselves.
 ``demo:sweep`` raises each of the 52 shapes in turn (0 -> 1 -> 0 over one second), then the
-head and eyes, so an avatar maker can check every parameter.
+head and eyes, once (58 s), naming the current one in `state` (the status line), so an
+avatar maker can check every parameter.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ __all__ = ["DEMO_MODES", "DemoSource"]
 
 DEMO_MODES = ("performer", "sweep")
 _I = INDEX
+#: The sweep's steps after the 52 shapes (one second each).
+POSE_STEPS = ("head yaw", "head pitch", "head roll", "eyes yaw", "eyes pitch", "head yaw back")
+SWEEP_STEPS = N_SHAPES + len(POSE_STEPS)
 
 
 def _pulse(t: float, start: float, rise: float, hold: float, fall: float) -> float:
@@ -100,7 +104,7 @@ class DemoSource(SourceBase):
     def _sweep(self, t: float) -> tuple[np.ndarray, np.ndarray]:
         w = np.zeros(N_SHAPES, dtype=np.float32)
         pose = np.zeros(9, dtype=np.float32)
-        steps = N_SHAPES + 6  # every shape, then head yaw/pitch/roll and eye yaw/pitch both ways
+        steps = SWEEP_STEPS  # every shape, then head yaw/pitch/roll and eye yaw/pitch both ways
         k = int(t) % steps
         level = math.sin(math.pi * (t % 1.0))
         if k < N_SHAPES:
@@ -116,13 +120,24 @@ class DemoSource(SourceBase):
 
     def current_shape(self, t: float) -> str | None:
         """Name of the shape the sweep drives at time t (None outside the shapes)."""
-        k = int(t) % (N_SHAPES + 6)
+        k = int(t) % SWEEP_STEPS
         return ARKIT_NAMES[k] if self.mode == "sweep" and k < N_SHAPES else None
 
+    def sweep_step(self, t: float) -> str:
+        """What the sweep moves at time t: "12/58 jawOpen", "53/58 head yaw"."""
+        k = int(t) % SWEEP_STEPS
+        name = ARKIT_NAMES[k] if k < N_SHAPES else POSE_STEPS[k - N_SHAPES]
+        return f"{k + 1}/{SWEEP_STEPS} {name}"
+
     def __iter__(self) -> Iterator[Frame]:
+        """Frames until stopped; the sweep ends after one pass over its steps."""
         index = 0
-        while True:
+        sweep = self.mode == "sweep"
+        end = round(SWEEP_STEPS * self.fps) if sweep else None
+        while end is None or index < end:
             t = index / self.fps
+            if sweep:
+                self.state = self.sweep_step(t)
             weights, pose = self.weights_at(t)
             yield Frame(
                 timestamp=t,

@@ -12,11 +12,14 @@ import numpy as np
 
 from ..errors import SourceError
 from ..frame import Frame
-from .base import SourceBase
+from .base import SourceBase, WantsImage
 
-__all__ = ["IMAGE_SUFFIXES", "CameraSource", "ImageSource", "VideoSource"]
+__all__ = ["IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "CameraSource", "ImageSource", "VideoSource"]
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+#: Containers FFmpeg (OpenCV's backend) reads; anything else is refused before opening.
+VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv",
+                  ".flv", ".ts", ".mts", ".m2ts", ".3gp", ".ogv", ".y4m"}  # fmt: skip
 
 
 def _cv2() -> Any:
@@ -56,6 +59,9 @@ class VideoSource(SourceBase):
         self.description = f"video {self.path.name} ({self.fps:.1f} fps)"
 
     def __iter__(self) -> Iterator[Frame]:
+        return self.frames()
+
+    def frames(self, *, wants_image: WantsImage | None = None) -> Iterator[Frame]:
         cv2 = _cv2()
         index = 0
         while True:
@@ -69,7 +75,7 @@ class VideoSource(SourceBase):
                 if not self._cap.grab():
                     self._check_complete(index)
                     return
-                if self.wants_image is None or self.wants_image(t):
+                if wants_image is None or wants_image(t):
                     ok, bgr = self._cap.retrieve()
                     if not ok or bgr is None:
                         self._check_complete(index)
@@ -96,11 +102,15 @@ class VideoSource(SourceBase):
 
 
 class ImageSource(SourceBase):
-    """A still image: one frame, tracked in IMAGE mode."""
+    """A still image, tracked in IMAGE mode: one frame, or with `hold` the same picture
+    `HOLD_FPS` times a second until stopped, so the avatar keeps the image's expression
+    (`avatar-driver run` holds unless --fast)."""
 
     still = True
+    HOLD_FPS = 10.0  # a still needs no more; every frame is tracked again
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, hold: bool = False) -> None:
+        self.hold = hold
         self.path = Path(path)
         if not self.path.is_file():
             raise SourceError(f"image file {self.path} does not exist")
@@ -110,8 +120,21 @@ class ImageSource(SourceBase):
         self._rgb = _cv2().cvtColor(bgr, _cv2().COLOR_BGR2RGB)
         self.description = f"image {self.path.name}"
 
+    @property
+    def hold(self) -> bool:
+        return self._hold
+
+    @hold.setter
+    def hold(self, value: bool) -> None:
+        self._hold = value
+        self.fps = self.HOLD_FPS if value else SourceBase.fps
+
     def __iter__(self) -> Iterator[Frame]:
-        yield Frame(timestamp=0.0, index=0, capture_time=time.perf_counter(), image=self._rgb)
+        index = 0
+        while index == 0 or (self.hold and not self._stop_requested):
+            t = index / self.fps
+            yield Frame(timestamp=t, index=index, capture_time=time.perf_counter(), image=self._rgb)
+            index += 1
 
 
 class CameraSource(SourceBase):
@@ -190,6 +213,9 @@ class CameraSource(SourceBase):
         return False
 
     def __iter__(self) -> Iterator[Frame]:
+        return self.frames()
+
+    def frames(self, *, wants_image: WantsImage | None = None) -> Iterator[Frame]:
         cv2 = _cv2()
         start = time.perf_counter()
         index = 0
@@ -199,7 +225,7 @@ class CameraSource(SourceBase):
             now = time.perf_counter()
             t = now - start
             image: np.ndarray | None = None
-            if ok and (self.wants_image is None or self.wants_image(t)):
+            if ok and (wants_image is None or wants_image(t)):
                 ok, bgr = self._cap.retrieve()
                 ok = ok and bgr is not None
                 if ok:

@@ -8,7 +8,6 @@ they leave, so someone stepping out and back keeps their outputs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,29 +24,18 @@ MEMORY_S = 5.0
 
 
 class MultiFaceTracker:
-    """`slot(k)` is the tracker stage for performer k; all slots share each detection."""
+    """The pipeline's split for several performers: `split(frame)` detects once and gives
+    one frame per slot (performer)."""
 
     def __init__(self, tracker: FaceTracker, faces: int) -> None:
         self.tracker = tracker
         self.faces = faces
         self._centres: list[np.ndarray | None] = [None] * faces
         self._seen: list[float] = [-np.inf] * faces
-        self._input: Frame | None = None
-        self._output: list[Frame] = []
 
-    def slot(self, k: int) -> Callable[[Frame], Frame]:
-        def stage(frame: Frame) -> Frame:
-            return self.frames_for(frame)[k]
-
-        stage.__name__ = f"face{k + 1}"
-        return stage
-
-    def frames_for(self, frame: Frame) -> list[Frame]:
-        """One frame per slot for this source frame (detected once, however many ask)."""
-        if frame is not self._input:
-            self._input = frame
-            self._output = self._split(frame, self.tracker.detect(frame))
-        return self._output
+    def split(self, frame: Frame) -> list[Frame]:
+        """One frame per slot for this source frame; call it once per source frame."""
+        return self._split(frame, self.tracker.detect(frame))
 
     def _split(self, frame: Frame, result: Any) -> list[Frame]:
         t = frame.timestamp

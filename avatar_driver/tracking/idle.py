@@ -1,9 +1,10 @@
 """Low-power mode: with no face in view, run the tracker only a few times a second.
 
 Frames in between skip the tracker and go on as "no face" frames, so the face-lost ease
-and the outputs keep their steady rate at almost no cost; the source is told (through
-`needs_image`) not to convert their pixels at all. Timing uses source timestamps,
-so a replay of a file behaves exactly like the live run.
+and the outputs keep their steady rate at almost no cost; the pipeline hands
+`needs_image` to the capture thread as its policy, so their pixels are not even
+converted. Timing uses source timestamps, so a replay of a file behaves exactly like the
+live run.
 """
 
 from __future__ import annotations

@@ -63,6 +63,11 @@ def cache_dir() -> Path:
 
 
 def _check_file(path: Path, origin: str) -> ModelInfo:
+    if path.is_dir():
+        raise ModelError(
+            f"model file {path} (from {origin}) is a folder; expected the "
+            f"{MODEL_FILENAME} file itself"
+        )
     if not path.is_file():
         raise ModelError(f"model file {path} (from {origin}) does not exist; {_HOW}")
     return ModelInfo(path.resolve(), origin)

@@ -232,14 +232,17 @@ def test_hot_reload_keeps_last_good_mapping(tmp_path: Path, receiver: Receiver) 
     try:
         out.send(face(jawOpen=0.5))
         p.write_text('[[param]]\nname = "B"\nsource = "jawOpn"\n')  # bad
+        out.binding.poll()  # what the binding's watcher thread does every 0.5 s
         clock[0] = 1.0
         out.send(face(jawOpen=0.6))
         assert out.mapping.names == ("A",)
         assert len(logs) == 1 and "jawOpn" in logs[0] and str(p) in logs[0]
+        out.binding.poll()
         clock[0] = 2.0
         out.send(face(jawOpen=0.7))
         assert len(logs) == 1  # the same bad file is reported once
         p.write_text('[[param]]\nname = "C"\nsource = "jawOpen"\ntype = "int"\n')
+        out.binding.poll()
         clock[0] = 3.0
         out.send(face(jawOpen=0.8))
         assert out.mapping.names == ("C",)

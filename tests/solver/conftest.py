@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from avatar_driver.solver.quality import TrackedClip, track_clip
+from benchmarks.tracked_clips import TrackedClip, track_clip
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import numpy as np
 
 from avatar_driver.shapes import INDEX, UNAVAILABLE
 from avatar_driver.solver import TrackingSolver
-from avatar_driver.solver.quality import TrackedClip
+from benchmarks.tracked_clips import TrackedClip
 
 _AVAILABLE = ~UNAVAILABLE
 

@@ -63,6 +63,27 @@ def test_bad_profiles_name_file_and_field(tmp_path: Path, text: str, field: str)
         load_profile(p)
     assert str(p) in str(e.value) and field in str(e.value)
     assert e.value.exit_code == 2
+    for theirs in ("Input should", "Extra inputs", "Field required", "Value error"):
+        assert theirs not in str(e.value)  # our words, not pydantic's
+
+
+def test_profile_errors_say_what_was_expected(tmp_path: Path) -> None:
+    p = tmp_path / "bad.toml"
+    for text, message in [
+        ("version = 2\n", "version: expected 1, got 2"),
+        ("colour = 1\n", "colour: unknown key; expected one of version, source"),
+        ("frames = 'many'\n", "frames: expected a whole number, got 'many'"),
+        ("[shapes]\nbrowInnerUp = [0.1]\n", "shapes.browInnerUp: too few items"),
+    ]:
+        p.write_text(text)
+        with pytest.raises(CalibrationError) as e:
+            load_profile(p)
+        assert str(e.value).startswith(f"calibration profile {p}: {message}"), str(e.value)
+
+
+def test_a_folder_given_as_a_profile_says_it_is_a_folder(tmp_path: Path) -> None:
+    with pytest.raises(CalibrationError, match="is a folder"):
+        load_profile(tmp_path)
 
 
 def test_missing_and_oversized_profiles(tmp_path: Path) -> None:

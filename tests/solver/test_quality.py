@@ -9,7 +9,7 @@ from avatar_driver.frame import Frame
 from avatar_driver.shapes import INDEX
 from avatar_driver.solver import TrackingSolver, profile_from_neutral
 from avatar_driver.solver.measures import measure
-from avatar_driver.solver.quality import TrackedClip, mirror_disagreement, run_solver
+from benchmarks.tracked_clips import TrackedClip, mirror_disagreement, run_solver
 
 pytestmark = pytest.mark.model
 

@@ -48,8 +48,7 @@ def test_slots_stay_with_their_person(model: Path, media: Path, tmp_path: Path) 
     frames = Frames(_two_people(media, tmp_path)).frames
     with FaceTracker(model, num_faces=2) as tracker:
         multi = MultiFaceTracker(tracker, 2)
-        left, right = multi.slot(0), multi.slot(1)
-        got = [(left(f), right(f)) for f in frames]
+        got = [tuple(multi.split(f)) for f in frames]
     assert all(a.face_present and b.face_present for a, b in got[5:])
     xs = np.array([[a.landmarks[:, 0].mean(), b.landmarks[:, 0].mean()] for a, b in got[5:]])
     assert (xs[:, 0] < 0.5).all() and (xs[:, 1] > 0.5).all()  # slot 1 is the left person
@@ -68,7 +67,7 @@ def test_a_slot_keeps_its_person_when_the_other_leaves(model: Path, media: Path,
     ]  # fmt: skip  # the left person steps out: their half goes black
     with FaceTracker(model, num_faces=2) as tracker:
         multi = MultiFaceTracker(tracker, 2)
-        out = [multi.frames_for(f) for f in frames[:30] + gone]
+        out = [multi.split(f) for f in frames[:30] + gone]
     assert out[-1][0].face_present is False  # slot 1 (left) is empty
     assert out[-1][1].face_present is True  # the right person stays in slot 2
 

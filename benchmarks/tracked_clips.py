@@ -1,4 +1,5 @@
-"""Quality measures of the tracker and the solver on real clips (benchmark and tests).
+"""Quality measures of the tracker and the solver on real clips (benchmarks/quality.py
+and tests/solver): an evaluation harness, so it lives beside the benchmarks.
 
 Clips are tracked in IMAGE mode, each frame and its horizontal flip, so MediaPipe's
 temporal smoothing cannot make the two differ.
@@ -13,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..frame import Frame
-from ..shapes import ARKIT_NAMES, UNAVAILABLE, swap_lr_index
+from avatar_driver.frame import Frame
+from avatar_driver.shapes import ARKIT_NAMES, UNAVAILABLE, swap_lr_index
 
 __all__ = [
     "GAZE_INDEX",
@@ -45,7 +46,7 @@ def track_clip(path: str | os.PathLike[str], model: str | os.PathLike[str]) -> T
 
     import cv2
 
-    from ..tracking.landmarker import FaceTracker
+    from avatar_driver.tracking.landmarker import FaceTracker
 
     cap = cv2.VideoCapture(str(path))
     fps = float(cap.get(cv2.CAP_PROP_FPS) or 30.0)
