@@ -40,10 +40,16 @@ PARAMS_A = {
     "VRCEmote": 0,  # declared, but no mapping entry: not sent
     "VelocityX": 0.0,  # read-only (a VRChat built-in)
 }
+# VRChat's native eye tracking (not avatar parameters) goes out unless the avatar has its own
+# gaze or lid parameters, as VRCFaceTracking does: avatar A has its own lid, so gaze only.
+GAZE, LIDS = "/tracking/eye/LeftRightPitchYaw", "/tracking/eye/EyesClosedAmount"
 SENT_A = {P + n: t for n, t in [("FT/v2/JawOpen", float), ("v2/EyeLidLeft", float),
           ("v2/JawX1", bool), ("v2/JawX2", bool), ("v2/JawXNegative", bool)]}  # fmt: skip
+SENT_A[GAZE] = float
+#: How many arguments each message has (the gaze is left pitch, left yaw, right pitch, yaw).
+ARGS = {GAZE: 4}
 PARAMS_B = {"v2/JawOpen": 0.0, "v2/MouthClosed": 0.0}
-SENT_B = {P + "v2/JawOpen": float, P + "v2/MouthClosed": float}
+SENT_B = {P + "v2/JawOpen": float, P + "v2/MouthClosed": float, GAZE: float, LIDS: float}
 PARAMS_C = {"FT/v2/JawOpen": 0.0}
 
 
@@ -112,7 +118,8 @@ def test_finds_vrchat_sends_declared_and_follows_change(standin: VRChatStandIn) 
         # before the output moved to VRChat's port.
         assert standin.addresses() == set(SENT_A)
         for _, addr, args in standin.got:
-            assert len(args) == 1 and type(args[0]) is SENT_A[addr], (addr, args)
+            assert len(args) == ARGS.get(addr, 1), (addr, args)
+            assert all(type(a) is SENT_A[addr] for a in args), (addr, args)
         # VRChat finds our OSCQuery service and its /avatar/change node.
         assert apps_with_avatar_change() == [out.discovery.listen_port]
         mark = time.monotonic()
@@ -141,7 +148,8 @@ def test_recovers_when_vrchat_restarts_on_new_ports(standin: VRChatStandIn) -> N
         assert second.osc_port != old_port
         assert drive(out, lambda: P + "FT/v2/JawOpen" in second.addresses(), timeout=8), logs
         assert out.avatar is not None and out.avatar.id == AVATAR_C
-        assert second.addresses() == {P + "FT/v2/JawOpen"}  # nothing but the new avatar's
+        # nothing but the new avatar's (and VRChat's native eyes: it has none of its own)
+        assert second.addresses() == {P + "FT/v2/JawOpen", GAZE, LIDS}
     finally:
         out.close()
         if second is not None:
@@ -295,7 +303,8 @@ def test_cli_end_to_end_with_oscdump(port_9001_taken: socket.socket) -> None:
     assert lines, (text[:500], proc.stderr)
     for ln in lines:  # every message VRChat's port got: the avatar's own, as declared
         assert ln[0] in SENT_A, ln
-        assert ln[1] in ({"f"} if SENT_A[ln[0]] is float else {"T", "F"}), ln
+        n = ARGS.get(ln[0], 1)
+        assert ln[1] in ({"f" * n} if SENT_A[ln[0]] is float else {"T", "F"}), ln
     assert {ln[0] for ln in lines} == set(SENT_A)
     assert "(finding VRChat by OSCQuery)" in proc.stderr
     assert "found VRChat-Client-A1B2C3 by OSCQuery" in proc.stderr
