@@ -70,6 +70,7 @@ def bench(
     fast: bool = True,
     low_power: bool | None = None,
     outputs: Sequence[str] = (),
+    tracker: str = "mediapipe",
 ) -> dict[str, Any]:
     """Measure one run; returns the figures as a dict (the --json document).
 
@@ -87,6 +88,7 @@ def bench(
         fast=fast,
         max_frames=frames if frames else (300 if source.startswith("demo") else None),
         low_power=low_power,
+        tracker=tracker,
     )
     with open_pipeline(opts) as pipeline:
         pipeline.keep_latencies = True
@@ -141,13 +143,21 @@ def bench(
 
 
 def run_bench(args: argparse.Namespace) -> int:
+    tracker = getattr(args, "tracker", "mediapipe")
+    if tracker == "both":  # the two trackers side by side on this source
+        from .tracking.compare import run_compare
+
+        return run_compare(args.source, model=args.model, as_json=args.json)
     dyn = args.dynamics or "cortical"
     extra = args.output or ()
-    report = bench(args.source, frames=args.frames, model=args.model, dynamics=dyn, outputs=extra)
+    report = bench(
+        args.source, frames=args.frames, model=args.model, dynamics=dyn, outputs=extra,
+        tracker=tracker,
+    )  # fmt: skip
     if not args.no_paced:
         paced = bench(
             args.source, frames=args.frames, model=args.model, dynamics=dyn, fast=False,
-            low_power=True, outputs=extra,
+            low_power=True, outputs=extra, tracker=tracker,
         )  # fmt: skip
         report["paced"] = {
             k: paced[k]

@@ -45,6 +45,8 @@ class RunOptions:
     faces: int = 1
     #: Output-specific settings from the command line (OutputOptions.extra).
     output_extra: dict[str, Any] = field(default_factory=dict)
+    #: Which tracker runs the face model: "mediapipe" (the task graph) or "litert".
+    tracker: str = "mediapipe"
 
 
 @contextlib.contextmanager
@@ -57,13 +59,14 @@ def open_pipeline(opts: RunOptions, *, status: StatusLine | None = None) -> Iter
             raise ConfigError(f"--faces {opts.faces} needs a camera, video or image source")
         trackers: list[Stage] = []
         if source.needs_tracker:
+            from .tracking.choice import create_tracker
             from .tracking.faces import MultiFaceTracker
-            from .tracking.landmarker import FaceTracker
 
             model = resolve_model(opts.model)
-            tracker = FaceTracker(
-                model.path, mode="image" if source.still else "video", num_faces=opts.faces
-            )
+            tracker = create_tracker(
+                opts.tracker, model.path, mode="image" if source.still else "video",
+                num_faces=opts.faces,
+            )  # fmt: skip
             stack.callback(tracker.close)
             if opts.faces > 1:
                 multi = MultiFaceTracker(tracker, opts.faces)

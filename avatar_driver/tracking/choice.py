@@ -1,0 +1,36 @@
+"""Which tracker runs: MediaPipe's task graph (the reference) or our LiteRT path.
+
+Both are callable stages with the same Frame output and `close()`; `run`, `calibrate`
+and `bench` pick one by name with `--tracker`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..errors import ConfigError
+
+__all__ = ["DEFAULT_TRACKER", "TRACKERS", "create_tracker"]
+
+TRACKERS = ("mediapipe", "litert")
+DEFAULT_TRACKER = "mediapipe"
+
+
+def create_tracker(
+    kind: str, model_path: str | os.PathLike[str], *, mode: str = "video", num_faces: int = 1
+) -> Any:
+    """A tracker stage of `kind` on the face_landmarker.task at `model_path`."""
+    if kind == "mediapipe":
+        from .landmarker import FaceTracker
+
+        return FaceTracker(model_path, mode=mode, num_faces=num_faces)
+    if kind == "litert":
+        if num_faces != 1:
+            raise ConfigError(
+                f"--faces {num_faces} needs --tracker mediapipe (litert follows one face)"
+            )
+        from .litert import LiteRtTracker
+
+        return LiteRtTracker(model_path, mode=mode)
+    raise ConfigError(f"unknown tracker {kind!r}; expected one of {', '.join(TRACKERS)}")
