@@ -71,6 +71,7 @@ def bench(
     low_power: bool | None = None,
     outputs: Sequence[str] = (),
     tracker: str = "mediapipe",
+    adaptive: bool = False,
 ) -> dict[str, Any]:
     """Measure one run; returns the figures as a dict (the --json document).
 
@@ -89,6 +90,7 @@ def bench(
         max_frames=frames if frames else (300 if source.startswith("demo") else None),
         low_power=low_power,
         tracker=tracker,
+        adaptive=adaptive,
     )
     with open_pipeline(opts) as pipeline:
         pipeline.keep_latencies = True
@@ -144,6 +146,7 @@ def bench(
 
 def run_bench(args: argparse.Namespace) -> int:
     tracker = getattr(args, "tracker", "mediapipe")
+    adaptive = getattr(args, "adaptive", False)
     if tracker == "both":  # the two trackers side by side on this source
         from .tracking.compare import run_compare
 
@@ -152,12 +155,12 @@ def run_bench(args: argparse.Namespace) -> int:
     extra = args.output or ()
     report = bench(
         args.source, frames=args.frames, model=args.model, dynamics=dyn, outputs=extra,
-        tracker=tracker,
+        tracker=tracker, adaptive=adaptive,
     )  # fmt: skip
     if not args.no_paced:
         paced = bench(
             args.source, frames=args.frames, model=args.model, dynamics=dyn, fast=False,
-            low_power=True, outputs=extra, tracker=tracker,
+            low_power=True, outputs=extra, tracker=tracker, adaptive=adaptive,
         )  # fmt: skip
         report["paced"] = {
             k: paced[k]

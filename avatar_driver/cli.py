@@ -188,6 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
             help="mediapipe: MediaPipe's task graph (default); litert: the same models run "
             "directly, cheaper" + ("; both: compare the two on the source" if p is bench else ""),
         )
+        if p is not cal:
+            p.add_argument(
+                "--adaptive",
+                action="store_true",
+                help="litert: skip the tracker on frames where the face is still (default off)",
+            )
 
     mapping = sub.add_parser("mapping", help="mapping files")
     mapsub = mapping.add_subparsers(dest="mapping_command", required=True, parser_class=_Parser)
@@ -284,6 +290,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         low_power=args.low_power,
         faces=args.faces,
         tracker=args.tracker,
+        adaptive=args.adaptive,
     )
     status = StatusLine(enabled=not args.quiet and sys.stderr.isatty())
     with open_pipeline(opts, status=status) as pipeline:

@@ -47,6 +47,8 @@ class RunOptions:
     output_extra: dict[str, Any] = field(default_factory=dict)
     #: Which tracker runs the face model: "mediapipe" (the task graph) or "litert".
     tracker: str = "mediapipe"
+    #: LiteRT only: skip the tracker on frames where the face is still (tracking/adaptive.py).
+    adaptive: bool = False
 
 
 @contextlib.contextmanager
@@ -65,7 +67,7 @@ def open_pipeline(opts: RunOptions, *, status: StatusLine | None = None) -> Iter
             model = resolve_model(opts.model)
             tracker = create_tracker(
                 opts.tracker, model.path, mode="image" if source.still else "video",
-                num_faces=opts.faces,
+                num_faces=opts.faces, adaptive=opts.adaptive,
             )  # fmt: skip
             stack.callback(tracker.close)
             if opts.faces > 1:

@@ -11,6 +11,7 @@
      litert-2t  the same with 2 LiteRT threads
      pipeline-mediapipe / pipeline-litert   the whole `avatar-driver` pipeline
                 (`bench`'s paced run: tracker, solver, dynamics, vrchat to a loopback sink)
+     pipeline-litert-adaptive   the same with --adaptive (still frames skipped)
    Variants take turns (A B C ... A B C ...) for `--rounds` rounds; every ratio is
    against the bare loop of the same round, and the median ratio is quoted.
 2. Tracker ms per frame (unpaced, frames decoded beforehand) and the agreement of the
@@ -35,7 +36,14 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
-VARIANTS = ("bare", "litert", "litert-2t", "pipeline-mediapipe", "pipeline-litert")
+VARIANTS = (
+    "bare",
+    "litert",
+    "litert-2t",
+    "pipeline-mediapipe",
+    "pipeline-litert",
+    "pipeline-litert-adaptive",
+)
 QUALITY_CLIPS = (
     "single_face.mp4",
     "face_noface.mov",
@@ -113,8 +121,9 @@ def child(variant: str, clip: str, model: str, passes: int) -> dict[str, Any]:
         lat: list[float] = []
         trk: list[float] = []
         for _ in range(passes):
+            kind = variant.removeprefix("pipeline-").removesuffix("-adaptive")
             r = bench(clip, frames=None, model=model, dynamics="cortical", fast=False,
-                      tracker=variant.removeprefix("pipeline-"))  # fmt: skip
+                      tracker=kind, adaptive=variant.endswith("-adaptive"))  # fmt: skip
             cpu_s = r["cpu_share"] * r["elapsed_s"]
             cpu += cpu_s
             media += cpu_s / r["cpu_s_per_media_s"]
@@ -177,10 +186,12 @@ def quality(media: Path, model: str) -> dict[str, Any]:
             continue
         frames = load_frames(str(path))
         still = path.suffix.lower() in (".jpg", ".png")
-        rows[name] = agreement(
-            track("mediapipe", model, frames, still=still),
-            track("litert", model, frames, still=still),
-        )
+        ref = track("mediapipe", model, frames, still=still)
+        rows[name] = agreement(ref, track("litert", model, frames, still=still))
+        if not still:
+            rows[name + " --adaptive"] = agreement(
+                ref, track("litert", model, frames, adaptive=True)
+            )
     return rows
 
 
@@ -234,16 +245,16 @@ def _print(report: dict[str, Any], clip: str) -> None:
             print(f"{v:<20}{r['cpu_per_media_s']:>14.3f}{r['ratio_to_bare']:>10.2f} "
                   f"({lo:.2f}-{hi:.2f}){r['whole_process_ratio']:>12.2f}{trk}{lat}")  # fmt: skip
     print("\nLiteRT tracker against MediaPipe's (frames where both see a face):")
-    print(f"{'clip':<18}{'faces mp/lt':>12}{'ms mp/lt':>14}{'lm px':>8}{'MAE':>8}{'max':>7}"
+    print(f"{'clip':<29}{'faces mp/lt':>12}{'ms mp/lt':>14}{'lm px':>8}{'MAE':>8}{'max':>7}"
           f"{'mouth/jaw r':>12}{'blinks':>8}{'pose deg':>9}")  # fmt: skip
     for name, q in report["quality"].items():
         faces = f"{q['faces_ref']}/{q['faces_other']}"
         ms = f"{q['ms_ref']:.1f}/{q['ms_other']:.1f}"
         if "weights_mae" not in q:
-            print(f"{name:<18}{faces:>12}{ms:>14}   (no face in either)")
+            print(f"{name:<29}{faces:>12}{ms:>14}   (no face in either)")
             continue
         r = f"{q['mouth_jaw_r_min']:.3f}" if "mouth_jaw_r_min" in q else "-"
-        print(f"{name:<18}{faces:>12}{ms:>14}{q['landmark_px_mean']:>8.2f}"
+        print(f"{name:<29}{faces:>12}{ms:>14}{q['landmark_px_mean']:>8.2f}"
               f"{q['weights_mae']:>8.4f}{q['weights_max']:>7.3f}{r:>12}"
               f"{q['blink_peaks']:>8}{q['pose_deg_mae']:>9.2f}")  # fmt: skip
 

@@ -18,9 +18,19 @@ DEFAULT_TRACKER = "mediapipe"
 
 
 def create_tracker(
-    kind: str, model_path: str | os.PathLike[str], *, mode: str = "video", num_faces: int = 1
+    kind: str,
+    model_path: str | os.PathLike[str],
+    *,
+    mode: str = "video",
+    num_faces: int = 1,
+    adaptive: bool = False,
 ) -> Any:
-    """A tracker stage of `kind` on the face_landmarker.task at `model_path`."""
+    """A tracker stage of `kind` on the face_landmarker.task at `model_path`.
+
+    `adaptive` (litert only) skips the models on frames where the face is still.
+    """
+    if adaptive and kind != "litert":
+        raise ConfigError("--adaptive needs --tracker litert")
     if kind == "mediapipe":
         from .landmarker import FaceTracker
 
@@ -32,5 +42,10 @@ def create_tracker(
             )
         from .litert import LiteRtTracker
 
-        return LiteRtTracker(model_path, mode=mode)
+        tracker = LiteRtTracker(model_path, mode=mode)
+        if adaptive and mode == "video":
+            from .adaptive import AdaptiveRate
+
+            return AdaptiveRate(tracker)
+        return tracker
     raise ConfigError(f"unknown tracker {kind!r}; expected one of {', '.join(TRACKERS)}")

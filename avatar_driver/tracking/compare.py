@@ -46,7 +46,9 @@ def load_frames(clip: str) -> list[Frame]:
         return list(source)
 
 
-def track(kind: str, model: str, frames: Sequence[Frame], *, still: bool = False) -> Track:
+def track(
+    kind: str, model: str, frames: Sequence[Frame], *, still: bool = False, adaptive: bool = False
+) -> Track:
     """Run tracker `kind` over the frames; each call's wall time in ms is kept."""
     from .choice import create_tracker
 
@@ -56,7 +58,8 @@ def track(kind: str, model: str, frames: Sequence[Frame], *, still: bool = False
         np.zeros((n, 478, 3), np.float32), np.zeros((n, 3), np.float32), np.zeros(n),
         (0, 0),
     )  # fmt: skip
-    with create_tracker(kind, model, mode="image" if still else "video") as tracker:
+    mode = "image" if still else "video"
+    with create_tracker(kind, model, mode=mode, adaptive=adaptive) as tracker:
         for i, frame in enumerate(frames):
             t0 = time.perf_counter()
             f = tracker(frame)

@@ -156,6 +156,11 @@ class LiteRtTracker(ClosesOnce):
         #: Detector runs so far (the detector should run only when the face was lost).
         self.detections = 0
 
+    @property
+    def roi(self) -> Roi | None:
+        """The crop the next frame will be tracked in (None: the face must be searched)."""
+        return self._roi if self.mode == "video" else None
+
     def __call__(self, frame: Frame) -> Frame:
         assert frame.image is not None, "the tracker needs a frame with an image"
         image = frame.image

@@ -279,3 +279,38 @@ def test_bench_compares_both(model: Path, media: Path, capsys: pytest.CaptureFix
     report = json.loads(capsys.readouterr().out)
     assert report["faces_ref"] == report["faces_other"] == 1
     assert report["weights_mae"] < MAE
+
+
+def test_adaptive_skips_still_frames_only(model: Path, media: Path) -> None:
+    from avatar_driver.tracking.adaptive import AdaptiveRate
+
+    smile = _smile(media)
+    still = [Frame(timestamp=k / 30, image=smile) for k in range(30)]
+    with AdaptiveRate(LiteRtTracker(model)) as adaptive:
+        out = [adaptive(f) for f in still]
+        assert adaptive.skipped == 15  # every other frame: never two in a row
+    assert all(f.face_present for f in out)
+    assert [f.timestamp for f in out] == [f.timestamp for f in still]
+    moving = [
+        Frame(timestamp=k / 30, image=_small(smile, 0.8, (100 + 12 * k, 200))) for k in range(20)
+    ]
+    with AdaptiveRate(LiteRtTracker(model)) as adaptive:
+        [adaptive(f) for f in moving]
+        assert adaptive.skipped == 0
+
+
+def test_adaptive_keeps_quality(model: Path, media: Path) -> None:
+    frames = load_frames(str(media / "single_face.mp4"))
+    ref, _ = _pair(model, media / "single_face.mp4")
+    q = agreement(ref, track("litert", str(model), frames, adaptive=True))
+    assert q["weights_mae"] < MAE and q["mouth_jaw_r_min"] >= R_MIN, q
+    assert q["blink_peaks"] >= 1 and q["blink_peak_drop_max"] < 0.05, q
+
+
+def test_adaptive_needs_litert(
+    model: Path, media: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["run", "--source", str(media / "single_face.mp4"), "--adaptive",
+            "--output", "none", "--quiet", "--model", str(model)]  # fmt: skip
+    assert main(args) == 2
+    assert "--tracker litert" in capsys.readouterr().err
