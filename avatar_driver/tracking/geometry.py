@@ -116,13 +116,33 @@ class FaceGeometry:
         self._used = used
         self._source = self.canonical[used]
         self._w = self.weights[used]
+        # The source side of every fit is the canonical face: weigh and centre it once.
+        self._sw = np.sqrt(self._w)[:, None]
+        self._ws = self._source * self._sw
+        self._total = float(self._w.sum())
+        centre = (self._ws * self._sw).sum(axis=0) / self._total
+        self._centred = self._ws - centre * self._sw
+        self._denominator = float(np.sum(self._centred * self._ws))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> FaceGeometry:
         return cls(*parse_metadata(data))
 
+    def _fit(self, target: np.ndarray) -> np.ndarray:
+        """`procrustes(canonical, target, weights)` with the canonical side precomputed."""
+        wt = target * self._sw
+        u, _, vt = np.linalg.svd(wt.T @ self._centred)
+        if np.linalg.det(u) * np.linalg.det(vt) < 0:
+            u[:, 2] *= -1
+        rotation = u @ vt
+        rs = (np.sum((self._centred @ rotation.T) * wt) / self._denominator) * rotation
+        m = np.eye(4)
+        m[:3, :3] = rs
+        m[:3, 3] = ((wt - self._ws @ rs.T) * self._sw).sum(axis=0) / self._total
+        return m
+
     def _scale(self, points: np.ndarray) -> float:
-        return float(np.linalg.norm(procrustes(self._source, points, self._w)[:3, 0]))
+        return float(np.linalg.norm(self._fit(points)[:3, 0]))
 
     def matrix(self, landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
         """4x4 pose of the canonical face for (N>=468, 3) normalised landmarks."""
@@ -147,4 +167,4 @@ class FaceGeometry:
         flipped = screen * (1, 1, -1)
         first = self._scale(flipped)
         second = self._scale(to_metric(first))
-        return procrustes(self._source, to_metric(first * second), self._w)
+        return self._fit(to_metric(first * second))

@@ -111,6 +111,20 @@ class _Model:
 
     def run(self, tensor: np.ndarray, *names: str) -> list[np.ndarray]:
         self.interpreter.set_tensor(self._input, tensor)
+        return self.invoke(*names)
+
+    def run_scaled(
+        self, pixels: np.ndarray, scale: float, offset: float, *names: str
+    ) -> list[np.ndarray]:
+        """Run on uint8 pixels * scale + offset, written straight into the input tensor."""
+        view = self.interpreter.tensor(self._input)()[0]
+        np.multiply(pixels, np.float32(scale), out=view, dtype=np.float32)
+        if offset:
+            view += np.float32(offset)
+        del view  # LiteRT refuses to run while a view of its buffers is alive
+        return self.invoke(*names)
+
+    def invoke(self, *names: str) -> list[np.ndarray]:
         self.interpreter.invoke()
         return [self.interpreter.get_tensor(self.outputs[n]) for n in names]
 
@@ -223,8 +237,9 @@ class LiteRtTracker(ClosesOnce):
             boxed, square = letterbox(image, blazeface.INPUT_SIZE)
         else:
             boxed, square = crop(image, region, blazeface.INPUT_SIZE, replicate=False), region
-        tensor = (boxed.astype(np.float32) * (2 / 255.0) - 1.0)[None]
-        regressors, scores = self._detector.run(tensor, "regressors", "classificators")
+        regressors, scores = self._detector.run_scaled(
+            boxed, 2 / 255.0, -1.0, "regressors", "classificators"
+        )
         found = blazeface.weighted_nms(
             *blazeface.decode(regressors[0], scores[0], self._anchors, min_score=MIN_DETECTION),
             max_faces=1,
@@ -241,8 +256,7 @@ class LiteRtTracker(ClosesOnce):
         """(478, 3) normalised image landmarks and presence inside `roi`, or None if no face."""
         h, w = image.shape[:2]
         patch = crop(image, roi, LANDMARK_SIZE)
-        tensor = (patch.astype(np.float32) * (1 / 255.0))[None]
-        mesh, flag = self._landmarker.run(tensor, "Identity", "Identity_1")
+        mesh, flag = self._landmarker.run_scaled(patch, 1 / 255.0, 0.0, "Identity", "Identity_1")
         presence = float(1.0 / (1.0 + np.exp(-float(flag.reshape(-1)[0]))))
         if presence < MIN_PRESENCE:
             return None
