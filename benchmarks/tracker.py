@@ -13,7 +13,9 @@
                 (`bench`'s paced run: tracker, solver, dynamics, vrchat to a loopback sink)
      pipeline-litert-adaptive   the same with --adaptive (still frames skipped)
    Variants take turns (A B C ... A B C ...) for `--rounds` rounds; every ratio is
-   against the bare loop of the same round, and the median ratio is quoted.
+   against the bare loop of the same round, and the median ratio is quoted. The
+   pipeline drops a frame that comes due while the last is still being tracked, so on a
+   busy machine CPU per frame done (and frames done per second) is reported too.
 2. Tracker ms per frame (unpaced, frames decoded beforehand) and the agreement of the
    LiteRT tracker with MediaPipe's on the shared clips and photos (tracking/compare.py).
 
@@ -53,8 +55,8 @@ QUALITY_CLIPS = (
 )
 
 
-def _bare_loop(clip: str, model: str, passes: int, make: Any) -> tuple[float, float]:
-    """(CPU s, media s) of decode + track played at the clip's rate, `passes` times."""
+def _bare_loop(clip: str, model: str, passes: int, make: Any) -> tuple[float, float, int]:
+    """(CPU s, media s, frames) of decode + track played at the clip's rate, `passes` times."""
     import cv2
 
     cap = cv2.VideoCapture(clip)
@@ -78,7 +80,7 @@ def _bare_loop(clip: str, model: str, passes: int, make: Any) -> tuple[float, fl
         cap.release()
     cpu = time.process_time() - c0
     close()
-    return cpu, frames / fps
+    return cpu, frames / fps, frames
 
 
 def _mediapipe(model: str) -> tuple[Any, Any]:
@@ -118,6 +120,7 @@ def child(variant: str, clip: str, model: str, passes: int) -> dict[str, Any]:
         from avatar_driver.bench import bench
 
         cpu = media = 0.0
+        frames = 0
         lat: list[float] = []
         trk: list[float] = []
         for _ in range(passes):
@@ -127,14 +130,15 @@ def child(variant: str, clip: str, model: str, passes: int) -> dict[str, Any]:
             cpu_s = r["cpu_share"] * r["elapsed_s"]
             cpu += cpu_s
             media += cpu_s / r["cpu_s_per_media_s"]
+            frames += r["frames"]  # fewer than the clip's when a late frame was dropped
             lat.append(r["latency_ms"]["median"])
             trk.append(r["stages"]["tracker"]["median_us"] / 1000.0)
-        out: dict[str, Any] = {"cpu_s": cpu, "media_s": media}
+        out: dict[str, Any] = {"cpu_s": cpu, "media_s": media, "frames": frames}
         out.update(latency_ms=float(np.median(lat)), tracker_ms=float(np.median(trk)))
         return out
     make = {"bare": _mediapipe, "litert": _litert(1), "litert-2t": _litert(2)}[variant]
-    cpu, media = _bare_loop(clip, model, passes, make)
-    return {"cpu_s": cpu, "media_s": media}
+    cpu, media, frames = _bare_loop(clip, model, passes, make)
+    return {"cpu_s": cpu, "media_s": media, "frames": frames}
 
 
 def _run_child(variant: str, clip: str, model: str, passes: int) -> dict[str, Any]:
@@ -155,15 +159,17 @@ def cpu_table(clip: str, model: str, rounds: int, passes: int) -> dict[str, Any]
         for v in VARIANTS:
             runs[v].append(_run_child(v, clip, model, passes))
     table: dict[str, Any] = {}
+    bare = runs["bare"]
     for v, rs in runs.items():
         per_media = [r["cpu_s"] / r["media_s"] for r in rs]
-        ratio = [
-            a / (b["cpu_s"] / b["media_s"]) for a, b in zip(per_media, runs["bare"], strict=True)
-        ]
-        whole = [
-            r["process_cpu_s"] / b["process_cpu_s"] for r, b in zip(rs, runs["bare"], strict=True)
-        ]
+        ratio = [a / (b["cpu_s"] / b["media_s"]) for a, b in zip(per_media, bare, strict=True)]
+        whole = [r["process_cpu_s"] / b["process_cpu_s"] for r, b in zip(rs, bare, strict=True)]
+        per_frame = [r["cpu_s"] / r["frames"] for r in rs]
+        frame_ratio = [a / (b["cpu_s"] / b["frames"]) for a, b in zip(per_frame, bare, strict=True)]
         row = {
+            "cpu_ms_per_frame": 1000 * float(np.median(per_frame)),
+            "frame_ratio_to_bare": float(np.median(frame_ratio)),
+            "frames_done": float(np.median([r["frames"] / r["media_s"] for r in rs])),
             "cpu_per_media_s": float(np.median(per_media)),
             "ratio_to_bare": float(np.median(ratio)),
             "ratio_range": [float(min(ratio)), float(max(ratio))],
@@ -236,14 +242,17 @@ def _print(report: dict[str, Any], clip: str) -> None:
     print(f"machine: {report['cores']} cores, load average {load} at the start")
     if "cpu" in report:
         print(f"\nCPU played at its own rate ({Path(clip).name}), ratios to the bare loop:")
-        print(f"{'variant':<20}{'cpu s/media s':>14}{'ratio (min-max)':>22}{'whole proc':>12}"
+        print(f"{'variant':<26}{'cpu s/media s':>14}{'ratio (min-max)':>22}{'whole proc':>12}"
+              f"{'fps done':>9}{'cpu ms/frame':>13}{'ratio':>7}"
               f"{'tracker ms':>12}{'latency ms':>12}")  # fmt: skip
         for v, r in report["cpu"].items():
             lo, hi = r["ratio_range"]
             trk = f"{r['tracker_ms']:>12.2f}" if "tracker_ms" in r else f"{'-':>12}"
             lat = f"{r['latency_ms']:>12.2f}" if "latency_ms" in r else f"{'-':>12}"
-            print(f"{v:<20}{r['cpu_per_media_s']:>14.3f}{r['ratio_to_bare']:>10.2f} "
-                  f"({lo:.2f}-{hi:.2f}){r['whole_process_ratio']:>12.2f}{trk}{lat}")  # fmt: skip
+            print(f"{v:<26}{r['cpu_per_media_s']:>14.3f}{r['ratio_to_bare']:>10.2f} "
+                  f"({lo:.2f}-{hi:.2f}){r['whole_process_ratio']:>12.2f}"
+                  f"{r['frames_done']:>9.1f}{r['cpu_ms_per_frame']:>13.2f}"
+                  f"{r['frame_ratio_to_bare']:>7.2f}{trk}{lat}")  # fmt: skip
     print("\nLiteRT tracker against MediaPipe's (frames where both see a face):")
     print(f"{'clip':<29}{'faces mp/lt':>12}{'ms mp/lt':>14}{'lm px':>8}{'MAE':>8}{'max':>7}"
           f"{'mouth/jaw r':>12}{'blinks':>8}{'pose deg':>9}")  # fmt: skip

@@ -60,8 +60,9 @@ BLENDSHAPE_LANDMARKS = np.array([
     380, 381, 382, 384, 385, 386, 387, 388, 389, 390, 397, 398, 400, 402, 405, 409, 415, 454,
     466, 468, 469, 470, 471, 472, 473, 474, 475, 476, 477,
 ])  # fmt: skip
-#: Measured on 2 cores (benchmarks/tracker.py): one thread costs the least CPU per frame;
-#: a second thread buys little latency and costs more whole-process CPU.
+#: Measured on 2 cores (benchmarks/tracker.py, litert vs litert-2t): one thread costs
+#: 0.83 of a bare MediaPipe loop's CPU, two threads 1.02 on a machine that was busy with
+#: other work (a second core is rarely free beside a game). Not measured on 4 cores.
 DEFAULT_THREADS = 1
 #: MediaPipe's defaults: face detection, face presence (tracking kept) thresholds.
 MIN_DETECTION = 0.5
