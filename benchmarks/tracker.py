@@ -260,7 +260,8 @@ def _print(report: dict[str, Any], clip: str) -> None:
         faces = f"{q['faces_ref']}/{q['faces_other']}"
         ms = f"{q['ms_ref']:.1f}/{q['ms_other']:.1f}"
         if "weights_mae" not in q:
-            print(f"{name:<29}{faces:>12}{ms:>14}   (no face in either)")
+            seen = "either" if not q["faces_other"] else "MediaPipe's (litert: a small face)"
+            print(f"{name:<29}{faces:>12}{ms:>14}   (no face in {seen})")
             continue
         r = f"{q['mouth_jaw_r_min']:.3f}" if "mouth_jaw_r_min" in q else "-"
         print(f"{name:<29}{faces:>12}{ms:>14}{q['landmark_px_mean']:>8.2f}"
