@@ -72,6 +72,8 @@ def bench(
     fast: bool = True,
     low_power: bool | None = None,
     outputs: Sequence[str] = (),
+    tracker: str = "mediapipe",
+    adaptive: bool = False,
 ) -> dict[str, Any]:
     """Measure one run; returns the figures as a dict (the --json document).
 
@@ -81,7 +83,8 @@ def bench(
     sink = LoopbackSink()
     try:
         return _measure(sink, source, frames=frames, model=model, dynamics=dynamics,
-                        fast=fast, low_power=low_power, outputs=outputs)  # fmt: skip
+                        fast=fast, low_power=low_power, outputs=outputs, tracker=tracker,
+                        adaptive=adaptive)  # fmt: skip
     finally:
         sink.close()  # also when the run failed: the sink must not outlive us
 
@@ -96,6 +99,8 @@ def _measure(
     fast: bool,
     low_power: bool | None,
     outputs: Sequence[str],
+    tracker: str,
+    adaptive: bool,
 ) -> dict[str, Any]:
     t_start = time.perf_counter()
     cpu_start = time.process_time()
@@ -107,6 +112,8 @@ def _measure(
         fast=fast,
         max_frames=frames if frames else (300 if source.startswith("demo") else None),
         low_power=low_power,
+        tracker=tracker,
+        adaptive=adaptive,
     )
     with open_pipeline(opts) as pipeline:
         pipeline.keep_latencies = True
@@ -161,13 +168,22 @@ def _measure(
 
 
 def run_bench(args: argparse.Namespace) -> int:
+    tracker = getattr(args, "tracker", "mediapipe")
+    adaptive = getattr(args, "adaptive", False)
+    if tracker == "both":  # the two trackers side by side on this source
+        from .tracking.compare import run_compare
+
+        return run_compare(args.source, model=args.model, as_json=args.json)
     dyn = args.dynamics or "cortical"
     extra = args.output or ()
-    report = bench(args.source, frames=args.frames, model=args.model, dynamics=dyn, outputs=extra)
+    report = bench(
+        args.source, frames=args.frames, model=args.model, dynamics=dyn, outputs=extra,
+        tracker=tracker, adaptive=adaptive,
+    )  # fmt: skip
     if not args.no_paced:
         paced = bench(
             args.source, frames=args.frames, model=args.model, dynamics=dyn, fast=False,
-            low_power=True, outputs=extra,
+            low_power=True, outputs=extra, tracker=tracker, adaptive=adaptive,
         )  # fmt: skip
         report["paced"] = {
             k: paced[k]

@@ -107,7 +107,7 @@ def calibrate_guided(frames: Iterator[Frame], source: str, out: TextIO) -> Profi
 def run_calibrate(args: argparse.Namespace) -> int:
     """Entry point of `avatar-driver calibrate`."""
     from .sources import open_source
-    from .tracking.landmarker import FaceTracker
+    from .tracking.choice import create_tracker
     from .tracking.model import resolve_model
 
     seconds = args.neutral_seconds
@@ -120,7 +120,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
                 f"calibrate needs a camera or a video of your face, got {source.description}"
             )
         model = resolve_model(args.model)
-        with FaceTracker(model.path, mode="video") as tracker:
+        kind = getattr(args, "tracker", "mediapipe")
+        with create_tracker(kind, model.path, mode="video") as tracker:
             frames = (tracker(f) for f in source)
             if source.live:
                 if seconds is not None:

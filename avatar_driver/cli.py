@@ -233,6 +233,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--latencies", action="store_true", help="include every frame's latency in the JSON"
     )
 
+    for p in (run, cal, bench):  # which tracker runs the face model (tracking/choice.py)
+        p.add_argument(
+            "--tracker",
+            choices=("mediapipe", "litert", "both") if p is bench else ("mediapipe", "litert"),
+            default="mediapipe",
+            help="mediapipe: MediaPipe's task graph (default); litert: the same models run "
+            "directly, cheaper" + ("; both: compare the two on the source" if p is bench else ""),
+        )
+        if p is not cal:
+            p.add_argument(
+                "--adaptive",
+                action="store_true",
+                help="litert: skip the tracker on frames where the face is still (default off)",
+            )
+
     mapping = sub.add_parser("mapping", help="mapping files")
     mapsub = mapping.add_subparsers(dest="mapping_command", required=True, parser_class=_Parser)
     check = mapsub.add_parser("check", help="validate a mapping file or preset and summarize it")
@@ -343,6 +358,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         faces=args.faces,
         hold_still=not args.fast,
         final_neutral=args.final_neutral,
+        tracker=args.tracker,
+        adaptive=args.adaptive,
     )
     status = StatusLine(enabled=not args.quiet and sys.stderr.isatty())
     with open_pipeline(opts, status=status) as pipeline:

@@ -56,6 +56,10 @@ class RunOptions:
     final_neutral: bool = True
     #: Output-specific settings from the command line (OutputOptions.extra).
     output_extra: dict[str, Any] = field(default_factory=dict)
+    #: Which tracker runs the face model: "mediapipe" (the task graph) or "litert".
+    tracker: str = "mediapipe"
+    #: LiteRT only: skip the tracker on frames where the face is still (tracking/adaptive.py).
+    adaptive: bool = False
 
 
 @contextlib.contextmanager
@@ -104,13 +108,14 @@ class _Tracking:
 
 
 def _tracking(opts: RunOptions, source: SourceBase, stack: contextlib.ExitStack) -> _Tracking:
+    from .tracking.choice import create_tracker
     from .tracking.faces import MultiFaceTracker
-    from .tracking.landmarker import FaceTracker
 
     model = resolve_model(opts.model)
-    tracker = FaceTracker(
-        model.path, mode="image" if source.still else "video", num_faces=opts.faces
-    )
+    tracker = create_tracker(
+        opts.tracker, model.path, mode="image" if source.still else "video",
+        num_faces=opts.faces, adaptive=opts.adaptive,
+    )  # fmt: skip
     stack.callback(tracker.close)
     if opts.faces > 1:
         return _Tracking(split=("tracker", MultiFaceTracker(tracker, opts.faces).split))

@@ -1,0 +1,51 @@
+"""Which tracker runs: MediaPipe's task graph (the reference) or our LiteRT path.
+
+Both are callable stages with the same Frame output and `close()`; `run`, `calibrate`
+and `bench` pick one by name with `--tracker`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..errors import ConfigError
+
+__all__ = ["DEFAULT_TRACKER", "TRACKERS", "create_tracker"]
+
+TRACKERS = ("mediapipe", "litert")
+DEFAULT_TRACKER = "mediapipe"
+
+
+def create_tracker(
+    kind: str,
+    model_path: str | os.PathLike[str],
+    *,
+    mode: str = "video",
+    num_faces: int = 1,
+    adaptive: bool = False,
+) -> Any:
+    """A tracker stage of `kind` on the face_landmarker.task at `model_path`.
+
+    `adaptive` (litert only) skips the models on frames where the face is still.
+    """
+    if adaptive and kind != "litert":
+        raise ConfigError("--adaptive needs --tracker litert")
+    if kind == "mediapipe":
+        from .landmarker import FaceTracker
+
+        return FaceTracker(model_path, mode=mode, num_faces=num_faces)
+    if kind == "litert":
+        if num_faces != 1:
+            raise ConfigError(
+                f"--faces {num_faces} needs --tracker mediapipe (litert follows one face)"
+            )
+        from .litert import LiteRtTracker
+
+        tracker = LiteRtTracker(model_path, mode=mode)
+        if adaptive and mode == "video":
+            from .adaptive import AdaptiveRate
+
+            return AdaptiveRate(tracker)
+        return tracker
+    raise ConfigError(f"unknown tracker {kind!r}; expected one of {', '.join(TRACKERS)}")

@@ -1,0 +1,296 @@
+"""The tracker stage on LiteRT: MediaPipe's three face models without MediaPipe's graph.
+
+The same `face_landmarker.task` bundle (a zip of face_detector, face_landmarks_detector
+and face_blendshapes .tflite files plus the geometry metadata) runs through
+`ai_edge_litert` (XNNPACK on the CPU), with our own glue in place of the task graph:
+
+    face lost?  -> detector on the letterboxed frame -> box   (blazeface.py, roi.py)
+    box         -> 256x256 crop -> 478 landmarks -> back onto the image     (roi.py)
+    landmarks   -> smoothed (video mode)                             (smoothing.py)
+                -> blendshapes from 146 of them, head pose         (geometry.py)
+                -> next frame's box
+
+The glue follows MediaPipe's graph configs (same anchors, thresholds, crop margins,
+smoothing and geometry), so results match the task within a small tolerance while the
+per-frame work is only three small model calls and a few numpy operations. Hot-path
+rules: one crop per frame, arrays only (no per-landmark objects), the detector only when
+no face is being tracked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..closing import ClosesOnce
+from ..errors import ModelError
+from ..frame import Frame
+from ..shapes import MEDIAPIPE_TO_CANONICAL, N_SHAPES
+from . import blazeface
+from .geometry import FaceGeometry
+from .landmarker import _native_stderr_silenced, no_face
+from .pose import euler_from_matrix
+from .roi import (
+    Roi,
+    crop,
+    crop_to_image,
+    letterbox,
+    letterbox_to_image,
+    roi_from_detection,
+    roi_from_landmarks,
+    tiles,
+)
+from .smoothing import LandmarkSmoother
+
+__all__ = ["BLENDSHAPE_LANDMARKS", "DEFAULT_THREADS", "LiteRtTracker"]
+
+#: The 146 landmarks the blendshape model reads, in its input order (MediaPipe's
+#: face_blendshapes_graph.cc, kLandmarksSubsetIdxs).
+BLENDSHAPE_LANDMARKS = np.array([
+    0, 1, 4, 5, 6, 7, 8, 10, 13, 14, 17, 21, 33, 37, 39, 40, 46, 52, 53, 54, 55, 58, 61, 63,
+    65, 66, 67, 70, 78, 80, 81, 82, 84, 87, 88, 91, 93, 95, 103, 105, 107, 109, 127, 132, 133,
+    136, 144, 145, 146, 148, 149, 150, 152, 153, 154, 155, 157, 158, 159, 160, 161, 162, 163,
+    168, 172, 173, 176, 178, 181, 185, 191, 195, 197, 234, 246, 249, 251, 263, 267, 269, 270,
+    276, 282, 283, 284, 285, 288, 291, 293, 295, 296, 297, 300, 308, 310, 311, 312, 314, 317,
+    318, 321, 323, 324, 332, 334, 336, 338, 356, 361, 362, 365, 373, 374, 375, 377, 378, 379,
+    380, 381, 382, 384, 385, 386, 387, 388, 389, 390, 397, 398, 400, 402, 405, 409, 415, 454,
+    466, 468, 469, 470, 471, 472, 473, 474, 475, 476, 477,
+])  # fmt: skip
+#: Measured on 2 cores (benchmarks/tracker.py, litert vs litert-2t): one thread costs
+#: 0.83 of a bare MediaPipe loop's CPU, two threads 1.02 on a machine that was busy with
+#: other work (a second core is rarely free beside a game). Not measured on 4 cores.
+DEFAULT_THREADS = 1
+#: MediaPipe's defaults: face detection, face presence (tracking kept) thresholds.
+MIN_DETECTION = 0.5
+MIN_PRESENCE = 0.5
+LANDMARK_SIZE = 256
+_FILES = (
+    "face_detector.tflite",
+    "face_landmarks_detector.tflite",
+    "face_blendshapes.tflite",
+    "geometry_pipeline_metadata_landmarks.binarypb",
+)
+
+
+def read_bundle(model_path: str | os.PathLike[str]) -> dict[str, bytes]:
+    """The four files of a face_landmarker.task bundle, by name."""
+    try:
+        with zipfile.ZipFile(model_path) as z:
+            names = set(z.namelist())
+            missing = [n for n in _FILES if n not in names]
+            if missing:
+                raise ModelError(
+                    f"model {model_path} is not a face landmarker bundle: "
+                    f"expected {', '.join(_FILES)}, missing {', '.join(missing)}"
+                )
+            return {n: z.read(n) for n in _FILES}
+    except (OSError, zipfile.BadZipFile) as e:
+        raise ModelError(f"could not read the face model {model_path}: {e}") from e
+
+
+class _Model:
+    """One LiteRT interpreter with named outputs (indices looked up once)."""
+
+    def __init__(self, content: bytes, threads: int, name: str) -> None:
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError as e:  # pragma: no cover - a declared dependency
+            raise ModelError(
+                f"ai-edge-litert is not installed ({e}); pip install ai-edge-litert"
+            ) from e
+        try:
+            self.interpreter = Interpreter(model_content=content, num_threads=threads)
+            self.interpreter.allocate_tensors()
+        except (RuntimeError, ValueError) as e:
+            raise ModelError(f"could not load {name} from the face model: {e}") from e
+        self._input = self.interpreter.get_input_details()[0]["index"]
+        self.outputs = {d["name"]: d["index"] for d in self.interpreter.get_output_details()}
+
+    def run(self, tensor: np.ndarray, *names: str) -> list[np.ndarray]:
+        self.interpreter.set_tensor(self._input, tensor)
+        return self.invoke(*names)
+
+    def run_scaled(
+        self, pixels: np.ndarray, scale: float, offset: float, *names: str
+    ) -> list[np.ndarray]:
+        """Run on uint8 pixels * scale + offset, written straight into the input tensor."""
+        view = self.interpreter.tensor(self._input)()[0]
+        np.multiply(pixels, np.float32(scale), out=view, dtype=np.float32)
+        if offset:
+            view += np.float32(offset)
+        del view  # LiteRT refuses to run while a view of its buffers is alive
+        return self.invoke(*names)
+
+    def invoke(self, *names: str) -> list[np.ndarray]:
+        self.interpreter.invoke()
+        return [self.interpreter.get_tensor(self.outputs[n]) for n in names]
+
+
+class LiteRtTracker(ClosesOnce):
+    """Callable stage like `landmarker.FaceTracker`: `tracker(frame)` -> tracked frame.
+
+    `mode` "video" tracks the face box from frame to frame and smooths landmarks (frames
+    in order); "image" detects afresh on every frame (stills). One face. Where the
+    whole frame shows no face, `tiles` x rows of overlapping tiles are searched too
+    (tracking.roi.tiles), which finds faces too small for one whole-frame detection.
+    """
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike[str],
+        *,
+        mode: str = "video",
+        num_faces: int = 1,
+        num_threads: int = DEFAULT_THREADS,
+        tiles: int = 3,
+    ) -> None:
+        if num_faces != 1:
+            raise ModelError(f"the litert tracker follows one face, not {num_faces}")
+        files = read_bundle(model_path)
+        with _native_stderr_silenced():  # LiteRT announces its XNNPACK delegate on fd 2
+            self._detector = _Model(files[_FILES[0]], num_threads, _FILES[0])
+            self._landmarker = _Model(files[_FILES[1]], num_threads, _FILES[1])
+            self._blendshapes = _Model(files[_FILES[2]], num_threads, _FILES[2])
+        try:
+            self._geometry = FaceGeometry.from_bytes(files[_FILES[3]])
+        except (ValueError, IndexError, AssertionError) as e:
+            raise ModelError(f"model {model_path}: bad {_FILES[3]}: {e}") from e
+        self._anchors = blazeface.anchors()
+        self.mode = mode
+        self.model_path = Path(model_path)
+        self._smoother = LandmarkSmoother()
+        self._roi: Roi | None = None
+        self._last_ms = -1
+        #: Tiles across the frame when searching for a small face (0: whole frame only).
+        self.tiles = tiles
+        self._misses = 0  # detector runs since a face was last seen
+        #: Detector runs so far (the detector should run only when the face was lost).
+        self.detections = 0
+
+    @property
+    def roi(self) -> Roi | None:
+        """The crop the next frame will be tracked in (None: the face must be searched)."""
+        return self._roi if self.mode == "video" else None
+
+    def __call__(self, frame: Frame) -> Frame:
+        assert frame.image is not None, "the tracker needs a frame with an image"
+        image = frame.image
+        h, w = image.shape[:2]
+        roi = self._roi if self.mode == "video" else None
+        if roi is None:
+            roi = self._search(image)
+            if roi is None:
+                self._lost()
+                return no_face(frame)
+        found = self.landmarks(image, roi)
+        if found is None:
+            self._lost()
+            return no_face(frame)
+        self._misses = 0
+        raw, presence = found
+        self._roi = roi_from_landmarks(raw, w, h)
+        points = raw
+        if self.mode == "video":
+            points = self._smoother.smooth(raw, self._timestamp(frame.timestamp), w, h)
+        return self.to_frame(frame, points, presence)
+
+    def _lost(self) -> None:
+        self._roi = None
+        self._smoother.reset()
+
+    def _timestamp(self, t: float) -> float:
+        """Seconds on MediaPipe's millisecond grid (equal stamps nudged on, as FaceTracker)."""
+        ms = round(t * 1000.0)
+        if ms <= self._last_ms:
+            ms = self._last_ms + 1
+        self._last_ms = ms
+        return ms / 1000.0
+
+    def _search(self, image: np.ndarray) -> Roi | None:
+        """Look for a face: the whole frame, then zoomed-in tiles for faces too small for it.
+
+        A still tries the whole frame and then every tile. A video spends one detector
+        run per frame: the whole frame on every other frame (as MediaPipe), one tile in
+        turn on the others, so a small face is found within a few frames at no extra cost.
+        """
+        h, w = image.shape[:2]
+        boxes = tiles(w, h, across=self.tiles) if self.tiles > 1 else []
+        if self.mode == "image":
+            for region in (None, *boxes):
+                if (roi := self.detect_face(image, region)) is not None:
+                    return roi
+            return None
+        k = self._misses
+        self._misses += 1
+        region = boxes[(k // 2) % len(boxes)] if boxes and k % 2 else None
+        return self.detect_face(image, region)
+
+    def detect_face(self, image: np.ndarray, region: Roi | None = None) -> Roi | None:
+        """The best face's crop, or None (BlazeFace short range), in the whole image or a
+        square `region` of it (a tile, which zooms in on faces too small for the whole)."""
+        self.detections += 1
+        h, w = image.shape[:2]
+        if region is None:
+            boxed, square = letterbox(image, blazeface.INPUT_SIZE)
+        else:
+            boxed, square = crop(image, region, blazeface.INPUT_SIZE, replicate=False), region
+        regressors, scores = self._detector.run_scaled(
+            boxed, 2 / 255.0, -1.0, "regressors", "classificators"
+        )
+        found = blazeface.weighted_nms(
+            *blazeface.decode(regressors[0], scores[0], self._anchors, min_score=MIN_DETECTION),
+            max_faces=1,
+        )
+        if not found:
+            return None
+        face = found[0]
+        lo = letterbox_to_image(face.box[:2], square, w, h)
+        hi = letterbox_to_image(face.box[:2] + face.box[2:], square, w, h)
+        box = np.concatenate((lo, hi - lo))
+        return roi_from_detection(box, letterbox_to_image(face.keypoints, square, w, h), w, h)
+
+    def landmarks(self, image: np.ndarray, roi: Roi) -> tuple[np.ndarray, float] | None:
+        """(478, 3) normalised image landmarks and presence inside `roi`, or None if no face."""
+        h, w = image.shape[:2]
+        patch = crop(image, roi, LANDMARK_SIZE)
+        mesh, flag = self._landmarker.run_scaled(patch, 1 / 255.0, 0.0, "Identity", "Identity_1")
+        presence = float(1.0 / (1.0 + np.exp(-float(flag.reshape(-1)[0]))))
+        if presence < MIN_PRESENCE:
+            return None
+        local = mesh.reshape(-1, 3) / LANDMARK_SIZE
+        return crop_to_image(local, roi, w, h), presence
+
+    def blendshapes(self, points: np.ndarray, width: int, height: int) -> np.ndarray:
+        """MediaPipe's 52 scores (with _neutral first) from normalised landmarks."""
+        subset = points[BLENDSHAPE_LANDMARKS, :2] * np.array([width, height], dtype=np.float32)
+        (scores,) = self._blendshapes.run(
+            subset[None].astype(np.float32), "StatefulPartitionedCall:0"
+        )
+        return scores.reshape(-1)
+
+    def to_frame(self, frame: Frame, points: np.ndarray, presence: float) -> Frame:
+        """The canonical frame from landmarks: weights, head pose, landmarks, confidence."""
+        assert frame.image is not None
+        h, w = frame.image.shape[:2]
+        weights = np.zeros(N_SHAPES, dtype=np.float32)
+        weights[MEDIAPIPE_TO_CANONICAL] = np.clip(self.blendshapes(points, w, h)[1:], 0.0, 1.0)
+        angles, translation = euler_from_matrix(self._geometry.matrix(points, w, h))
+        pose = np.zeros(9, dtype=np.float32)
+        pose[:3] = angles
+        return dataclasses.replace(
+            frame,
+            weights=weights,
+            pose=pose,
+            translation=translation,
+            face_present=True,
+            confidence=presence,
+            landmarks=np.ascontiguousarray(points, dtype=np.float32),
+        )
+
+    def _close(self) -> None:
+        # Interpreters free their buffers when dropped; drop them now, not at exit.
+        del self._detector, self._landmarker, self._blendshapes
