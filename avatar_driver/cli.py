@@ -147,6 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="adapt neutral and range while running (no calibration ritual needed)",
     )
+    run.add_argument(
+        "--headset",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="VR headset over the eyes: eyes and brows held at neutral, EyeTrackingActive "
+        "off (auto: detected when the upper face is covered for a second)",
+    )
 
     cal = sub.add_parser("calibrate", help="record a calibration profile for your face")
     cal.add_argument("--source", default="camera", help="camera[:INDEX] or a video file")
@@ -270,6 +277,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         config=config,
         calibration=args.calibration,
         auto_calibrate=args.auto_calibrate,
+        headset={"auto": None, "on": True, "off": False}[args.headset],
         output_extra=_output_extra(args),
         max_fps=args.max_fps,
         low_power=args.low_power,

@@ -41,6 +41,8 @@ class RunOptions:
     #: Calibration profile (TOML) for the solver; auto_calibrate adapts while running.
     calibration: str | None = None
     auto_calibrate: bool = False
+    #: VR headset mode: True on, False off, None detected (solver.occlusion).
+    headset: bool | None = None
     #: Performers on one camera (1-4); outputs spelled ``N@KIND[:TARGET]`` go to performer N.
     faces: int = 1
     #: Output-specific settings from the command line (OutputOptions.extra).
@@ -132,7 +134,7 @@ def _solver(opts: RunOptions, *, tracked: bool) -> Stage:
         gain = check_gain(table) if table is not None else None
     except ValueError as e:
         raise ConfigError(f"config [solver.gain]: {e}") from e
-    return TrackingSolver(profile, auto=opts.auto_calibrate, gain=gain)
+    return TrackingSolver(profile, auto=opts.auto_calibrate, gain=gain, headset=opts.headset)
 
 
 def _dynamics(opts: RunOptions) -> Dynamics:

@@ -7,6 +7,9 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
+import numpy as np
+
+from .frame import REGION_NAMES
 from .outputs.base import OutputBase
 
 __all__ = ["StatusLine"]
@@ -33,6 +36,8 @@ class StatusLine:
         outputs: Sequence[OutputBase],
         *,
         note: str = "",
+        regions: np.ndarray | None = None,
+        upper_face: bool = True,
     ) -> None:
         if not self.enabled:
             return
@@ -51,6 +56,14 @@ class StatusLine:
             for o in outputs
         )
         text = f"{fps:5.1f} fps  {latency_ms:5.1f} ms  face {'yes' if face else 'no '}  {outs}"
+        if face and not upper_face:
+            text += "  headset"
+        if face and regions is not None:
+            covered = [n for n, c in zip(REGION_NAMES, regions, strict=False) if c < 0.5]
+            if not upper_face:  # the headset covers eyes and brows: only the mouth is news
+                covered = [n for n in covered if n == "mouth"]
+            if covered:
+                text += "  covered: " + ",".join(covered)
         if note:
             text += f"  [{note}]"
         pad = max(0, self._width - len(text))

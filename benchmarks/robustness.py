@@ -20,7 +20,9 @@ clean clip:
   at the right level but with the wrong movement does not count as agreement;
 - smile: mean mouthSmile over single_face's smiling frames (0.7-2.3 s) / the clean value;
 - jitter: mean over shapes of the std of the frame-to-frame change on single_face's
-  neutral frames (t < 0.5 s).
+  neutral frames (t < 0.5 s);
+- mouth covered / headset (tool): share of face frames whose mouth confidence is under 0.5,
+  and share in headset mode (upper face not tracked).
 The still laughing_hand.png gets a second table: face found and mouth MAE
 against the clean still, IMAGE mode, solver only.
 """
@@ -170,6 +172,8 @@ def metrics(
 ) -> dict[str, float]:
     """The table's columns for one variant (all clips pooled) and one chain."""
     got, ref, face, n = [], [], 0, 0
+    covered: list[float] = []
+    headset: list[float] = []
     smile: list[float] = []
     jitter: list[float] = []
     for clip, run in runs.items():
@@ -181,6 +185,8 @@ def metrics(
         got.append(w[keep][:, MOUTH])
         ref.append(w0[keep][:, MOUTH])
         face += sum(f.face_present for f, k in zip(run.raw, keep, strict=True) if k)
+        covered += [float(f.regions[2] < 0.5) for f in frames if f.regions is not None]
+        headset += [float(not f.upper_face) for f in frames if f.face_present]
         n += int(keep.sum())
         if clip == CLIPS[0]:
             t = np.arange(len(frames)) / fps[clip]
@@ -201,6 +207,8 @@ def metrics(
         "mouth_mae": float(np.abs(g - r).mean()),
         "smile": smile[0] if smile else float("nan"),
         "jitter": jitter[0] if jitter else float("nan"),
+        "mouth_covered": float(np.mean(covered)) if covered else float("nan"),
+        "headset": float(np.mean(headset)) if headset else float("nan"),
     }
 
 
@@ -238,9 +246,9 @@ def _table(rows: dict[str, dict[str, dict[str, float]]]) -> str:
     head = (
         "| variant | face raw | face tool | mouth r raw | mouth r tool | r c raw | r c tool "
         "| MAE raw | MAE tool "
-        "| smile raw | smile tool | jitter raw | jitter tool |"
+        "| smile raw | smile tool | jitter raw | jitter tool | mouth covered | headset |"
     )
-    lines = [head, "|" + " --- |" * 13]
+    lines = [head, "|" + " --- |" * 15]
     for name, m in rows.items():
         raw, tool = m["raw"], m["tool"]
         lines.append(
@@ -248,7 +256,8 @@ def _table(rows: dict[str, dict[str, dict[str, float]]]) -> str:
             f"| {_f(tool['mouth_r'], 3)} | {_f(raw['mouth_rc'], 3)} | {_f(tool['mouth_rc'], 3)} "
             f"| {raw['mouth_mae']:.4f} | {tool['mouth_mae']:.4f} "
             f"| {raw['smile']:.2f} | {tool['smile']:.2f} | {_f(raw['jitter'], 4)} "
-            f"| {_f(tool['jitter'], 4)} |"
+            f"| {_f(tool['jitter'], 4)} | {_f(tool['mouth_covered'], 2)} "
+            f"| {_f(tool['headset'], 2)} |"
         )
     return "\n".join(lines)
 
