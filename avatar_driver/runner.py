@@ -82,6 +82,8 @@ def open_pipeline(opts: RunOptions, *, status: StatusLine | None = None) -> Iter
             if trackers:
                 stages.append(("tracker", trackers[k]))
             solver = _solver(opts, tracked=source.needs_tracker)
+            if trackers and opts.faces == 1:  # headset mode: paste the recorded upper face
+                stages[0] = ("tracker", _with_upper_face(trackers[0], solver, opts))
             stages.append(("solver", solver))
             dynamics = _dynamics(opts)
             if hasattr(dynamics, "set_neutral") and hasattr(solver, "neutral_weights"):
@@ -135,6 +137,23 @@ def _solver(opts: RunOptions, *, tracked: bool) -> Stage:
     except ValueError as e:
         raise ConfigError(f"config [solver.gain]: {e}") from e
     return TrackingSolver(profile, auto=opts.auto_calibrate, gain=gain, headset=opts.headset)
+
+
+def _with_upper_face(tracker: Stage, solver: Stage, opts: RunOptions) -> Stage:
+    """The tracker, behind `headset.UpperFacePaste` when the profile recorded an upper face
+    and headset mode may be on (pasting only while the solver is in headset mode)."""
+    profile = getattr(solver, "profile", None)
+    guard = getattr(solver, "guard", None)
+    ref = getattr(profile, "upper_face", None)
+    if opts.headset is False or ref is None or guard is None or opts.calibration is None:
+        return tracker
+    from pathlib import Path
+
+    from .headset import UpperFacePaste, UpperFacePatch
+
+    image = Path(opts.calibration).expanduser().parent / ref.image
+    patch = UpperFacePatch.load(image, ref.points)
+    return UpperFacePaste(tracker, patch, active=lambda: bool(guard.headset))
 
 
 def _dynamics(opts: RunOptions) -> Dynamics:

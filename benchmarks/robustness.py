@@ -9,11 +9,15 @@ is tracked like the tool tracks a video (VIDEO mode, a fresh tracker per variant
 and goes through two chains:
 - raw: MediaPipe's weights as they come (a frame without a face reads all zeros);
 - tool: solver (with a profile made from the clean clip's first 0.5 s, as a user calibrates
-  once) then the default cortical dynamics; `--headset`-style variants add the tool's
-  headset stages (see `tool_chain`).
+  once) then the default cortical dynamics (`tool_chain`).
+"headset + own face" is the headset variant tracked through `headset.UpperFacePaste`
+with the upper face recorded from the clean clip at 0.25 s (as `calibrate` records it
+before the headset goes on); its raw column is MediaPipe on the pasted frames, its tool
+column adds headset mode.
 Metrics, over the frames where the clean clip has a face, against the same chain on the
 clean clip:
-- face: share of frames with a face;
+- face: share of frames with a face; ghost: share of the frames without a face in the clean
+  clip (face_noface.mov's title card) where the variant finds one;
 - mouth r / MAE: Pearson r and mean |difference| of the jaw* and mouth* shapes, all frames
   and those shapes pooled into one series; "r c" is the stricter r of the same series with
   each shape's own mean removed (per clip, from each series separately), so a shape read
@@ -44,6 +48,7 @@ import numpy as np
 from avatar_driver import degrade
 from avatar_driver.dynamics import make_dynamics
 from avatar_driver.frame import Frame
+from avatar_driver.headset import UpperFacePaste, UpperFacePatch, record_patch
 from avatar_driver.shapes import ARKIT_NAMES, INDEX, UNAVAILABLE
 from avatar_driver.solver import TrackingSolver, profile_from_neutral
 from avatar_driver.solver.calibration import Profile
@@ -119,9 +124,13 @@ def profile_of(frames: Sequence[Frame], until: float = CALIBRATION_S) -> Profile
     return profile_from_neutral(w, m, source=f"clean, first {until:g} s")
 
 
+PASTED = "headset + own face"
+
+
 def tool_chain(profile: Profile | None, variant: str) -> Chain:
-    """The tool's stages after the tracker: solver then cortical dynamics."""
-    solver = TrackingSolver(profile)
+    """The tool's stages after the tracker: solver then cortical dynamics (headset mode on
+    for the pasted variant, as a user who recorded their upper face would run it)."""
+    solver = TrackingSolver(profile, headset=True if variant == PASTED else None)
     dynamics = make_dynamics("cortical")
     dynamics.set_neutral(solver.neutral_weights())
 
@@ -146,14 +155,22 @@ def track_variant(
     variant: str,
     model: str,
     profile: Profile | None,
+    patch: UpperFacePatch | None = None,
 ) -> Run:
-    """Track one variant in VIDEO mode and pass each frame through the tool chain."""
+    """Track one variant in VIDEO mode and pass each frame through the tool chain.
+
+    PASTED is the headset variant tracked through `UpperFacePaste` with `patch`."""
     chain = tool_chain(profile, variant) if profile is not None else None
     raw: list[Frame] = []
     tool: list[Frame] = []
-    with FaceTracker(model, mode="video") as tracker:
+    make = "headset" if variant == PASTED else variant
+    with FaceTracker(model, mode="video") as mediapipe:
+        tracker: Chain = mediapipe
+        if variant == PASTED:
+            assert patch is not None
+            tracker = UpperFacePaste(mediapipe, patch, active=lambda: True)
         for k, (img, lm) in enumerate(zip(images, lms, strict=True)):
-            pixels = img if variant == "clean" else degrade.apply(variant, img, lm, seed=k)
+            pixels = img if make == "clean" else degrade.apply(make, img, lm, seed=k)
             f = tracker(Frame(timestamp=k / fps, index=k, image=pixels))
             raw.append(_strip(f))
             if chain is not None:
@@ -174,6 +191,7 @@ def metrics(
     got, ref, face, n = [], [], 0, 0
     covered: list[float] = []
     headset: list[float] = []
+    ghosts, empty = 0, 0
     smile: list[float] = []
     jitter: list[float] = []
     for clip, run in runs.items():
@@ -185,6 +203,8 @@ def metrics(
         got.append(w[keep][:, MOUTH])
         ref.append(w0[keep][:, MOUTH])
         face += sum(f.face_present for f, k in zip(run.raw, keep, strict=True) if k)
+        ghosts += sum(f.face_present for f, k in zip(run.raw, keep, strict=True) if not k)
+        empty += int((~keep).sum())
         covered += [float(f.regions[2] < 0.5) for f in frames if f.regions is not None]
         headset += [float(not f.upper_face) for f in frames if f.face_present]
         n += int(keep.sum())
@@ -202,6 +222,7 @@ def metrics(
     centred_ref = np.concatenate([b - b.mean(axis=0) for b in ref])
     return {
         "face": face / max(n, 1),
+        "ghost": ghosts / empty if empty else float("nan"),
         "mouth_r": pearson(g, r),
         "mouth_rc": pearson(centred, centred_ref),
         "mouth_mae": float(np.abs(g - r).mean()),
@@ -244,7 +265,7 @@ def _f(v: float, digits: int) -> str:
 
 def _table(rows: dict[str, dict[str, dict[str, float]]]) -> str:
     head = (
-        "| variant | face raw | face tool | mouth r raw | mouth r tool | r c raw | r c tool "
+        "| variant | face | ghost | mouth r raw | mouth r tool | r c raw | r c tool "
         "| MAE raw | MAE tool "
         "| smile raw | smile tool | jitter raw | jitter tool | mouth covered | headset |"
     )
@@ -252,7 +273,7 @@ def _table(rows: dict[str, dict[str, dict[str, float]]]) -> str:
     for name, m in rows.items():
         raw, tool = m["raw"], m["tool"]
         lines.append(
-            f"| {name} | {raw['face']:.2f} | {tool['face']:.2f} | {_f(raw['mouth_r'], 3)} "
+            f"| {name} | {raw['face']:.2f} | {_f(raw['ghost'], 2)} | {_f(raw['mouth_r'], 3)} "
             f"| {_f(tool['mouth_r'], 3)} | {_f(raw['mouth_rc'], 3)} | {_f(tool['mouth_rc'], 3)} "
             f"| {raw['mouth_mae']:.4f} | {tool['mouth_mae']:.4f} "
             f"| {raw['smile']:.2f} | {tool['smile']:.2f} | {_f(raw['jitter'], 4)} "
@@ -271,14 +292,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = ap.parse_args(argv)
     model = args.model or str(SHARED / "models" / "face_landmarker.task")
     media = Path(args.media) if args.media else SHARED / "media"
-    variants = list(degrade.VARIANTS)
+    known = [*degrade.VARIANTS, PASTED]
+    variants = known
     if args.variants:
         variants = [v.strip() for v in args.variants.split(",")]
-        unknown = [v for v in variants if v not in degrade.VARIANTS]
+        unknown = [v for v in variants if v not in known]
         if unknown:
-            print(
-                f"--variants: unknown {unknown}; known: {list(degrade.VARIANTS)}", file=sys.stderr
-            )
+            print(f"--variants: unknown {unknown}; known: {known}", file=sys.stderr)
             raise SystemExit(2)
     t0 = time.perf_counter()
     clips: dict[str, tuple[list[np.ndarray], list[np.ndarray | None], float]] = {}
@@ -288,7 +308,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     rates = {k: v[2] for k, v in clips.items()}
     clean: dict[str, Run] = {}
     profiles: dict[str, Profile] = {}
+    patches: dict[str, UpperFacePatch] = {}
     for name, (images, lms, rate) in clips.items():
+        # the upper face recorded as `calibrate` does: a relaxed frame before the headset
+        k = next(i for i, lm in enumerate(lms) if lm is not None and i / rate >= 0.25)
+        landmarks = lms[k]
+        assert landmarks is not None
+        patches[name] = record_patch(images[k], landmarks)
         first = track_variant(images, lms, rate, "clean", model, None)
         # the profile needs the aspect ratio: the stripped frames keep it
         profiles[name] = profile_of(first.raw)
@@ -298,13 +324,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     for variant in variants:
         runs = {
-            name: track_variant(images, lms, rate, variant, model, profiles[name])
+            name: track_variant(images, lms, rate, variant, model, profiles[name], patches[name])
             for name, (images, lms, rate) in clips.items()
         }
         rows[variant] = {c: metrics(runs, clean, rates, c) for c in ("raw", "tool")}
         print(f"  {variant}: {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     stills = {name: read_still(media / name) for name in STILLS}
-    still_rows = still_metrics(stills, model, ["clean", *variants])
+    still_rows = still_metrics(stills, model, ["clean", *(v for v in variants if v != PASTED)])
     print(f"Clips: {', '.join(CLIPS)} (VIDEO mode, frames where the clean clip has a face)\n")
     print(_table(rows))
     print(f"\nStills: {', '.join(STILLS)} (IMAGE mode, solver without a profile)\n")

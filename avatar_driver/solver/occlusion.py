@@ -7,9 +7,9 @@ the pixels there can be checked.
 
 **The signal** (`region_texture`): the grey-level spread (std) inside each region's
 landmark outline, grown by 30 %, over the spread of the whole face oval. Lips, teeth and
-eyes are the most contrasted parts of a face (ratio ~1 for the mouth, 0.5-1.7 for the
-eyes); a palm or a headset visor is nearly flat (mouth 0.17-0.2 under a hand, eyes and
-brows ~0 under a headset). Measured on single_face.mp4, face_noface.mov and
+eyes are the most contrasted parts of a face (ratio 0.8-1.2 for the mouth, 0.4-1.7 for
+the eyes); a palm or a headset visor is nearly flat (mouth 0.08-0.23 under a hand, eyes
+and brows ~0 under a headset). Measured on single_face.mp4, face_noface.mov and
 laughing_hand.png, clean and with the hand, headset, dark, blur, side-light and glasses
 variants of `avatar_driver.degrade` (numbers in docs/tracking.md). Other signals were
 weaker: the lips' redness against the cheeks (Cr) is negative on a toothy smile and gone
@@ -58,12 +58,14 @@ REGION_CHANNELS: dict[str, np.ndarray] = {
         + [ARKIT_NAMES.index("cheekPuff")]
     ),
 }
-#: Texture ratio (see the module docstring) at confidence 0 and at 1, per region: below the
-#: lowest clear value measured (mouth 0.65, eyes 0.29, brows 0.41) and above the covered.
+#: Texture ratio (see the module docstring) at confidence 0 and at 1, per region. Measured
+#: (min over frames): clear mouth 0.53 (blur), 0.48 under a headset (the visor widens the
+#: face's spread), 0.08-0.23 under a hand; clear eyes 0.42 (dark laugh), brows 0.80,
+#: both 0.00 under a headset. Confidence 0.5 (covered) sits between.
 REGION_RANGE: dict[str, tuple[float, float]] = {
     "eyes": (0.08, 0.25),
     "brows": (0.08, 0.3),
-    "mouth": (0.3, 0.55),
+    "mouth": (0.22, 0.45),
 }
 #: Seconds the upper face must read as covered (or clear) to switch headset mode on (off).
 HEADSET_ON_S = 1.0
