@@ -110,7 +110,8 @@ def test_calibrate_records_the_upper_face_and_run_uses_it(
     smile = [float(r["MouthSmileLeft"]) for r in rows[30:60]]
     assert np.mean(smile) > 0.5
     (tmp_path / "me.upper.png").unlink()
-    done = run_cli(["run", "--source", str(media / "single_face.mp4"), "--calibration",
-                    str(profile), "--headset", "on", "--output", "csv:-", "--fast"], model=model)  # fmt: skip
+    args = ["run", "--source", str(media / "single_face.mp4"), "--calibration", str(profile),
+            "--headset", "on", "--output", "csv:-", "--fast"]  # fmt: skip
+    done = run_cli(args, model=model)
     assert done.returncode == 2
     assert "me.upper.png" in done.stderr
