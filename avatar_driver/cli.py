@@ -285,6 +285,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     status = StatusLine(enabled=not args.quiet and sys.stderr.isatty())
     with open_pipeline(opts, status=status) as pipeline:
+        _solver_signals(pipeline)
         if not args.quiet:
             outs = ", ".join(o.describe() for o in pipeline.outputs)
             print(f"{PROG}: {pipeline.source.description} -> {outs}", file=sys.stderr)
@@ -296,6 +297,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _solver_signals(pipeline: Any) -> None:
+    """SIGUSR1 recenters the head pose, SIGUSR2 restarts the auto-calibration (POSIX)."""
+    import threading
+
+    if not hasattr(signal, "SIGUSR1") or threading.current_thread() is not threading.main_thread():
+        return
+    solvers = [st for lane in pipeline.lanes for name, st in lane.stages if name == "solver"]
+    for signum, method in ((signal.SIGUSR1, "recenter"), (signal.SIGUSR2, "recalibrate")):
+        calls = [getattr(s, method) for s in solvers if hasattr(s, method)]
+        signal.signal(signum, lambda *_a, calls=calls: [c() for c in calls])
 
 
 def _cmd_mapping(args: argparse.Namespace) -> int:

@@ -81,11 +81,24 @@ class TrackingSolver:
             AutoCalibrator(self.remap, self.geometry, warm_up=profile is None) if auto else None
         )
         self._last_t: float | None = None
+        self._recenter = False
+        self._pose_offset: np.ndarray | None = None  # head yaw, pitch, roll taken as zero
+        self._origin: np.ndarray | None = None  # head position taken as the origin
         self.guard = (
             OcclusionGuard(self.neutral_weights(), headset=headset)
             if occlusion or headset
             else None
         )
+
+    def recenter(self) -> None:
+        """Take the head pose of the next face frame as straight ahead (yaw, pitch, roll 0)
+        and its position as the origin, from then on."""
+        self._recenter = True
+
+    def recalibrate(self) -> None:
+        """Forget the auto-calibration's learning and warm up again (no-op without it)."""
+        if self._auto is not None:
+            self._auto.reset()
 
     def neutral_weights(self) -> np.ndarray:
         """The calibrated rest face: the profile's neutral through the remap (zeros)."""
@@ -123,8 +136,16 @@ class TrackingSolver:
             CLIP(w, 0.0, 1.0, out=w)
         w[frame.unavailable] = 0.0
         pose = frame.pose.copy()
+        if self._recenter:
+            self._recenter = False
+            self._pose_offset = pose[:3].copy()
+            self._origin = frame.translation.copy()
+        if self._pose_offset is not None:
+            pose[:3] -= self._pose_offset
         pose[3:9] = (yaw, pitch, 0.0, yaw, pitch, 0.0)  # eye yaw, pitch, roll (L, R)
         out = _replace(frame, w.astype(np.float32), pose, extras)
+        if self._origin is not None:
+            out.translation = out.translation - self._origin
         return out if self.guard is None else self.guard(out, img)
 
 
