@@ -9,7 +9,8 @@ would): the face itself is real, only the room is made.
   colour), the face staying where it was relative to the frame centre;
 - headset: a dark box from the brows to below the eyes, face-wide, and a strap to the edges;
 - hand: a skin-coloured blob (palm and fingers) over the mouth and chin;
-- dark: gamma 2.2 and 0.35 gain, then sensor noise (sigma 6 of 255);
+- dark: gamma 2.2 and 0.35 gain, then sensor noise (sigma 6 of 255); very dark: gain 0.15,
+  noise sigma 10;
 - side light: brightness falling from 1.3 to 0.25 across the frame;
 - blur: Gaussian, sigma 1 % of the frame width;
 - glasses: dark rims round both eyes, a bridge and temples, lightly tinted lenses.
@@ -142,6 +143,13 @@ def dark(img: np.ndarray, lm: np.ndarray | None, rng: np.random.Generator) -> np
     return np.clip(x, 0, 255).astype(np.uint8)
 
 
+def very_dark(img: np.ndarray, lm: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
+    """A room lit by the screen: gamma 2.2, gain 0.15, sensor noise sigma 10 (of 255)."""
+    x = (img.astype(np.float64) / 255.0) ** 2.2 * 0.15 * 255.0
+    x += rng.normal(0.0, 10.0, img.shape)
+    return np.clip(x, 0, 255).astype(np.uint8)
+
+
 def side_light(img: np.ndarray, lm: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
     """A window on one side: brightness 1.3 at the left edge to 0.25 at the right."""
     gain = np.linspace(1.3, 0.25, img.shape[1])[None, :, None]
@@ -197,6 +205,7 @@ VARIANTS: dict[str, Variant] = {
     "headset": headset,
     "hand": hand,
     "dark": dark,
+    "very dark": very_dark,
     "side light": side_light,
     "blur": blur,
     "glasses": glasses,
