@@ -95,7 +95,9 @@ def main(argv: list[str] | None = None) -> None:
         for name, images in faces.items():
             lms = clean_landmarks(images, model)
             for kind, shapes in SHAPES.items():
-                rows = {s: ([], [], []) for s in shapes}
+                rows: dict[str, tuple[list[float], list[float], list[float]]] = {
+                    s: ([], [], []) for s in shapes
+                }
                 for img, lm in zip(images, lms, strict=True):
                     if lm is None:
                         continue
