@@ -117,9 +117,9 @@ def main(argv: list[str] | None = None) -> None:
     print("\n| clip | solver mirror consistency (all shapes) |\n| --- | --- |")
     for name in ("single_face.mp4", "face_noface.mov"):
         clip = track_clip(media / name, model)
-        solved = run_solver(TrackingSolver(None), clip.frames)
+        tool = run_solver(TrackingSolver(None), clip.frames)
         flipped = run_solver(TrackingSolver(None), clip.mirrored)
-        print(f"| {name} | {mirror_disagreement(solved, flipped)[0]:.4f} |")
+        print(f"| {name} | {mirror_disagreement(tool, flipped)[0]:.4f} |")
 
 
 if __name__ == "__main__":
