@@ -10,14 +10,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TextIO
 
 import numpy as np
 
 from .errors import CalibrationError, ConfigError
 from .frame import Frame
+from .headset import UpperFacePatch, record_patch
 from .solver.calibration import (
     Profile,
+    UpperFaceRef,
     profile_from_neutral,
     profile_from_steps,
     save_profile,
@@ -43,6 +46,20 @@ GUIDED_STEPS: tuple[tuple[str, str], ...] = (
 Sample = tuple[np.ndarray, np.ndarray]
 
 
+class UpperFaceRecorder:
+    """Keeps the relaxed upper face of the first face frame from `after` seconds on (the
+    middle of the relaxed window), for headset mode (`headset.record_patch`)."""
+
+    def __init__(self) -> None:
+        self.patch: UpperFacePatch | None = None
+
+    def offer(self, frame: Frame, t: float, after: float) -> None:
+        if self.patch is not None or t < after or not frame.face_present:
+            return
+        if frame.image is not None and frame.landmarks is not None:
+            self.patch = record_patch(frame.image, frame.landmarks)
+
+
 def _sample(frame: Frame) -> Sample | None:
     if not frame.face_present or frame.landmarks is None:
         return None
@@ -57,12 +74,19 @@ def _stack(samples: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
     return np.stack([w for w, _ in samples]), np.stack([m for _, m in samples])
 
 
-def calibrate_clip(frames: Iterator[Frame], seconds: float, source: str) -> Profile:
+def calibrate_clip(
+    frames: Iterator[Frame],
+    seconds: float,
+    source: str,
+    upper: UpperFaceRecorder | None = None,
+) -> Profile:
     """Profile from the relaxed first `seconds` of tracked frames."""
     samples: list[Sample] = []
     for frame in frames:
         if frame.timestamp >= seconds:
             break
+        if upper is not None:
+            upper.offer(frame, frame.timestamp, seconds / 2)
         if (s := _sample(frame)) is not None:
             samples.append(s)
     if not samples:
@@ -73,7 +97,9 @@ def calibrate_clip(frames: Iterator[Frame], seconds: float, source: str) -> Prof
     return profile_from_neutral(w, m, source=f"{source}, first {seconds:g} s")
 
 
-def calibrate_guided(frames: Iterator[Frame], source: str, out: TextIO) -> Profile:
+def calibrate_guided(
+    frames: Iterator[Frame], source: str, out: TextIO, upper: UpperFaceRecorder | None = None
+) -> Profile:
     """Profile from the guided sequence, prompting on `out` with a countdown per step."""
     steps: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for i, (name, prompt) in enumerate(GUIDED_STEPS, 1):
@@ -95,6 +121,8 @@ def calibrate_guided(frames: Iterator[Frame], source: str, out: TextIO) -> Profi
             if shown > 0:
                 shown = 0
                 print("  hold it", file=out, flush=True)
+            if name == "relax" and upper is not None:
+                upper.offer(frame, t, COUNTDOWN_S + RECORD_S / 2)
             if (s := _sample(frame)) is not None:
                 samples.append(s)
         if name == "relax" and not samples:
@@ -121,18 +149,24 @@ def run_calibrate(args: argparse.Namespace) -> int:
             )
         model = resolve_model(args.model)
         kind = getattr(args, "tracker", "mediapipe")
+        upper = UpperFaceRecorder()
         with create_tracker(kind, model.path, mode="video") as tracker:
             frames = (tracker(f) for f in source)
             if source.live:
                 if seconds is not None:
                     print("--neutral-seconds applies to video files; ignored", file=sys.stderr)
-                profile = calibrate_guided(frames, args.source, sys.stderr)
+                profile = calibrate_guided(frames, args.source, sys.stderr, upper)
             else:
                 profile = calibrate_clip(
-                    frames, seconds or DEFAULT_NEUTRAL_SECONDS, source.description
+                    frames, seconds or DEFAULT_NEUTRAL_SECONDS, source.description, upper
                 )
     finally:
         source.close()
+    if upper.patch is not None:  # the relaxed upper face, beside the profile (headset mode)
+        out = Path(args.out).expanduser()
+        image = upper.patch.save(out.with_name(out.stem + ".upper.png"))
+        ref = UpperFaceRef(image=image.name, points=upper.patch.points.ravel().round(2).tolist())
+        profile = profile.model_copy(update={"upper_face": ref})
     path = save_profile(profile, args.out)
     raised = sorted(profile.shapes.items(), key=lambda kv: -kv[1][0])[:3]
     top = ", ".join(f"{n} {v[0]:.2f}" for n, v in raised)

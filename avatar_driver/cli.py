@@ -200,6 +200,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="send the neutral face when the run ends (default: on; --no-final-neutral keeps "
         "the last expression, e.g. as the last key of a --fast take into Blender)",
     )
+    run.add_argument(
+        "--headset",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="VR headset over the eyes: eyes and brows held at neutral, EyeTrackingActive "
+        "off (auto: detected when the upper face is covered for a second)",
+    )
 
     cal = sub.add_parser("calibrate", help="record a calibration profile for your face")
     cal.add_argument("--source", default="camera", help="camera[:INDEX] or a video file")
@@ -352,6 +359,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         config=config,
         calibration=args.calibration,
         auto_calibrate=args.auto_calibrate,
+        headset={"auto": None, "on": True, "off": False}[args.headset],
         output_extra=_output_extra(args),
         max_fps=args.max_fps,
         low_power=args.low_power,
@@ -363,6 +371,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     status = StatusLine(enabled=not args.quiet and sys.stderr.isatty())
     with open_pipeline(opts, status=status) as pipeline:
+        _solver_signals(pipeline)
         if not args.quiet:
             outs = ", ".join(o.describe() for o in pipeline.outputs)
             print(f"{PROG}: {pipeline.source.description} -> {outs}", file=sys.stderr)
@@ -374,6 +383,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _solver_signals(pipeline: Any) -> None:
+    """SIGUSR1 recenters the head pose, SIGUSR2 restarts the auto-calibration (POSIX)."""
+    import threading
+
+    if not hasattr(signal, "SIGUSR1") or threading.current_thread() is not threading.main_thread():
+        return
+    solvers = [st for lane in pipeline.lanes for name, st in lane.stages if name == "solver"]
+    for signum, method in ((signal.SIGUSR1, "recenter"), (signal.SIGUSR2, "recalibrate")):
+        calls = [getattr(s, method) for s in solvers if hasattr(s, method)]
+        signal.signal(signum, lambda *_a, calls=calls: [c() for c in calls])
 
 
 def _cmd_mapping(args: argparse.Namespace) -> int:

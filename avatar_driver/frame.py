@@ -13,9 +13,11 @@ import numpy as np
 
 from .shapes import EXTRA_NAMES, N_SHAPES, POSE_NAMES, UNAVAILABLE
 
-__all__ = ["Frame", "neutral_weights"]
+__all__ = ["REGION_NAMES", "Frame", "neutral_weights"]
 
 _F32 = np.float32
+#: Face regions whose visibility `Frame.regions` reports, in order.
+REGION_NAMES: tuple[str, ...] = ("eyes", "brows", "mouth")
 _FACE_VISIBLE = N_SHAPES + len(POSE_NAMES) + EXTRA_NAMES.index("faceVisible")
 
 
@@ -45,6 +47,10 @@ class Frame:
     image: RGB uint8 pixels when the source has them (only the tracker and debug views
         read it).
     landmarks: float32 (478, 3) normalised face landmarks when tracked.
+    regions: float32 (3,) confidence 0..1 that the eyes, brows and mouth are visible
+        (`REGION_NAMES` order; 1 clear, 0 covered), when the solver estimated it.
+    upper_face: the eyes and brows are tracked; False in headset mode, where their channels
+        sit at the calibrated neutral (VRChat's EyeTrackingActive should follow it).
     """
 
     timestamp: float
@@ -59,6 +65,8 @@ class Frame:
     unavailable: np.ndarray = field(default_factory=lambda: UNAVAILABLE)
     image: np.ndarray | None = None
     landmarks: np.ndarray | None = None
+    regions: np.ndarray | None = None
+    upper_face: bool = True
 
     def channels(self, out: np.ndarray | None = None) -> np.ndarray:
         """All mapping inputs as one float32 vector in `shapes.CHANNEL_NAMES` order.

@@ -343,6 +343,7 @@ class Pipeline:
         self.status.update(
             result.frames, latency_ms, frame.face_present, self.outputs,
             note=getattr(self.source, "state", ""),
+            regions=frame.regions, upper_face=frame.upper_face,
         )  # fmt: skip
 
     def _run_shared(self, frame: Frame, row: list[float]) -> Sequence[Frame]:

@@ -47,6 +47,8 @@ class RunOptions:
     #: Calibration profile (TOML) for the solver; auto_calibrate adapts while running.
     calibration: str | None = None
     auto_calibrate: bool = False
+    #: VR headset mode: True on, False off, None detected (solver.occlusion).
+    headset: bool | None = None
     #: Performers on one camera (1-4); outputs spelled ``N@KIND[:TARGET]`` go to performer N.
     faces: int = 1
     #: A still image is sent until stopped (`run`), not once then the neutral face.
@@ -74,6 +76,10 @@ def open_pipeline(opts: RunOptions, *, status: StatusLine | None = None) -> Iter
             raise ConfigError(f"--faces {opts.faces} needs a camera, video or image source")
         tracking = _tracking(opts, source, stack) if source.needs_tracker else _Tracking()
         lanes = [_lane(opts, tracked=source.needs_tracker) for _ in range(opts.faces)]
+        if tracking.shared and opts.faces == 1:  # headset mode: paste the recorded upper face
+            name, tracker = tracking.shared[0]
+            solver = lanes[0].stages[0][1]
+            tracking.shared[0] = (name, _with_upper_face(tracker, solver, opts))
         specs = [_performer(spec, opts.faces) for spec in opts.outputs]
         mapping_for = _mapping_choice(opts.mapping, [kind for _, kind in specs])
         for performer, kind_spec in specs:
@@ -200,7 +206,24 @@ def _solver(opts: RunOptions, *, tracked: bool) -> Solver:
 
     profile = load_profile(opts.calibration) if opts.calibration else None
     gain = opts.config.solver.gain if opts.config is not None else None
-    return TrackingSolver(profile, auto=opts.auto_calibrate, gain=gain)
+    return TrackingSolver(profile, auto=opts.auto_calibrate, gain=gain, headset=opts.headset)
+
+
+def _with_upper_face(tracker: Stage, solver: Stage, opts: RunOptions) -> Stage:
+    """The tracker, behind `headset.UpperFacePaste` when the profile recorded an upper face
+    and headset mode may be on (pasting only while the solver is in headset mode)."""
+    profile = getattr(solver, "profile", None)
+    guard = getattr(solver, "guard", None)
+    ref = getattr(profile, "upper_face", None)
+    if opts.headset is False or ref is None or guard is None or opts.calibration is None:
+        return tracker
+    from pathlib import Path
+
+    from .headset import UpperFacePaste, UpperFacePatch
+
+    image = Path(opts.calibration).expanduser().parent / ref.image
+    patch = UpperFacePatch.load(image, ref.points)
+    return UpperFacePaste(tracker, patch, active=lambda: bool(guard.headset))
 
 
 def _dynamics(opts: RunOptions) -> Dynamics:

@@ -13,6 +13,9 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
+import numpy as np
+
+from .frame import REGION_NAMES
 from .outputs.base import OutputBase
 
 __all__ = ["StatusLine"]
@@ -45,6 +48,8 @@ class StatusLine:
         outputs: Sequence[OutputBase],
         *,
         note: str = "",
+        regions: np.ndarray | None = None,
+        upper_face: bool = True,
     ) -> None:
         if not self.enabled:
             return
@@ -57,11 +62,16 @@ class StatusLine:
         else:  # no frames (the source went quiet): keep the counters, show the note
             fps = 0.0
             self._last = now
-        text = self._fit(
-            f"{fps:5.1f} fps  {latency_ms:5.1f} ms  face {'yes' if face else 'no '}",
-            outputs,
-            note,
-        )
+        head = f"{fps:5.1f} fps  {latency_ms:5.1f} ms  face {'yes' if face else 'no '}"
+        if face and not upper_face:
+            head += "  headset"
+        if face and regions is not None:
+            covered = [n for n, c in zip(REGION_NAMES, regions, strict=False) if c < 0.5]
+            if not upper_face:  # the headset covers eyes and brows: only the mouth is news
+                covered = [n for n in covered if n == "mouth"]
+            if covered:
+                head += "  covered: " + ",".join(covered)
+        text = self._fit(head, outputs, note)
         pad = max(0, self._width - len(text))
         self._width = len(text)
         self.stream.write("\r" + text + " " * pad)

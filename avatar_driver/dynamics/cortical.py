@@ -11,16 +11,20 @@ movement-locked one. Here, per channel:
   frame, or a few frames of a slow onset staying away from s) crosses it;
 - the *fast path* is the input itself, shown in proportion m (0..1) to the evidence:
   y = s + m (x - s); while m is high the stable path catches up quickly (`move_tau`), so
-  when the movement ends and m fades the output rests on a steady, already-correct level.
+  when the movement ends and m fades the output rests on a steady, already-correct level;
+- the *noise width* follows each channel's measured noise: the running median of the
+  frame-to-frame change |x - x_prev| (tracked multiplicatively, `NOISE_RATE`, only while
+  the fast path is closed, so movements do not count as noise), over 0.954 (the median
+  of |N(0, 2 sigma^2)| is 0.954 sigma) and over `NOISE_MARGIN`, kept between `noise` and
+  `noise * noise_max`. In a
+  dark room or a blurred image the width grows and flicker is held; in a good room it
+  stays at `noise`, as before.
 
 The paper gives no time constants; every default here was chosen on benchmarks/dynamics.py.
 
-Hot path rule: a numpy call costs ~0.5-1 us whatever its length (61 channels), so a step is
-21 ufunc calls with positional `out` on preallocated float64 buffers, no Python loop over
-channels and no allocation beyond the returned array; timestamps come from the source.
-Independent operations of one kind share a call on stacked rows (``[ev, |d|] * [leak,
-1/noise]``); each element is computed exactly as by separate calls, so the output is
-bit-for-bit that of the plain formulas in the comments.
+The step is the plain formulas, one numpy ufunc each on named preallocated float64
+buffers (`out=`), no Python loop over channels; tests/dynamics/test_cortical.py checks it
+against the same formulas written out per element.
 """
 
 from __future__ import annotations
@@ -28,17 +32,27 @@ from __future__ import annotations
 import numpy as np
 
 from .base import SampleClock
-from .base import ufunc_clip as _clip
 from .groups import GROUP_NAMES, Limits
 
-__all__ = ["CORTICAL_DEFAULTS", "CORTICAL_KEYS", "CorticalFilter"]
+__all__ = ["CORTICAL_DEFAULTS", "CORTICAL_KEYS", "NOISE_RATE", "CorticalFilter"]
 
+#: The median of |x - x_prev| of white noise, in noise sigmas (0.674 * sqrt 2).
+MEDIAN_ABS_DIFF = 0.954
+#: How fast (log units per second) the measured noise follows its median.
+NOISE_RATE = 1.5
+#: The width is the measured noise over this: noise up to 50 % above the configured width
+#: leaves it unchanged (the benchmark's sigma-0.02 takes keep their tuned width).
+NOISE_MARGIN = 1.5
 _add, _sub, _mul, _abs, _expm1 = np.add, np.subtract, np.multiply, np.abs, np.expm1
+_max, _min, _exp, _less, _greater = np.maximum, np.minimum, np.exp, np.less, np.greater
 
 
 #: Settings of a `[dynamics.<group>]` table that the cortical filter reads.
 CORTICAL_KEYS: dict[str, Limits] = {
     "noise": Limits(1e-6, 100.0, "typical tracker noise, in the channel's units"),
+    "noise_max": Limits(
+        1.0, 100.0, "largest noise width the measured noise may set, in `noise`s (1: fixed)"
+    ),
     "rest_tau": Limits(1e-3, 60.0, "seconds, time constant of the stable path at rest"),
     "move_tau": Limits(1e-4, 10.0, "seconds, time constant of the stable path while moving"),
     "open_lo": Limits(0.0, 1e3, "movement evidence (noise widths) where the fast path opens"),
@@ -50,6 +64,7 @@ CORTICAL_KEYS: dict[str, Limits] = {
 
 _WEIGHTS = {
     "noise": 0.02,
+    "noise_max": 5.0,
     "rest_tau": 1.0,
     "move_tau": 0.04,
     "open_lo": 13.0,
@@ -82,47 +97,39 @@ class CorticalFilter:
         drift: np.ndarray | float,
         leak: np.ndarray | float,
         huber: np.ndarray | float,
+        noise_max: np.ndarray | float = 1.0,
     ) -> None:
         self._n = n
-        noise_a = _arr(noise, n)
-        leak_inv_noise = np.stack((_arr(leak, n), 1.0 / noise_a))
-        huber_a = _arr(huber, n) * noise_a
-        k_rest = 1.0 / _arr(rest_tau, n)
-        k_span = 1.0 / _arr(move_tau, n) - k_rest
-        lo, hi = _arr(open_lo, n), _arr(open_hi, n)
-        inv_open = 1.0 / np.maximum(hi - lo, 1e-6)
-        drift_a = _arr(drift, n)
-        cap = hi + 2.0 * drift_a  # evidence beyond "fully open" only delays closing
+        # settings, per channel
+        self._noise_lo = _arr(noise, n)
+        self._noise_hi = self._noise_lo * _arr(noise_max, n)
+        self._huber = _arr(huber, n)
+        self._leak = _arr(leak, n)
+        self._drift = _arr(drift, n)
+        self._k_rest = 1.0 / _arr(rest_tau, n)
+        self._k_span = 1.0 / _arr(move_tau, n) - self._k_rest
+        self._lo = _arr(open_lo, n)
+        hi = _arr(open_hi, n)
+        self._inv_open = 1.0 / np.maximum(hi - self._lo, 1e-6)
+        self._cap = hi + 2.0 * self._drift  # evidence beyond "fully open" only delays closing
+        self._adaptive = bool(np.any(self._noise_hi > self._noise_lo))
+        # state
         self._s = np.zeros(n)  # the stable path
-        self._m = np.zeros(n)
+        self._m = np.zeros(n)  # share of the fast path
+        self._ev = np.zeros(n)  # movement evidence, noise widths
+        self._d = np.zeros(n)  # x - s
         self._activity = np.zeros(n)  # |d| m
-        self._neg_dt = np.zeros(())  # -dt as a 0-d array: a Python float operand costs more
-        # Stacked buffers: rows that one call reads or writes together are adjacent, so
-        # every row lives in exactly one buffer; views are made here, once.
-        ev_rows = np.zeros((4, n))  # evidence, |d|, d - inn, evidence before its clip
-        d_rows = np.zeros((2, n))  # d = x - s, leaky evidence sum
-        inn_rows = np.zeros((3, n))  # k_rest (constant), inn = d clipped to huber, drift
-        inn_rows[0], inn_rows[2] = k_rest, drift_a
-        self._ev, self._d = ev_rows[0], d_rows[0]
-        evl_z = np.zeros((2, n))  # ev leak, |d| / noise
-        m_rows = np.zeros((2, n))  # k_span m, (d - inn) m
-        a_rows = np.zeros((2, n))  # rate, then -(share of the innovation taken); innovation
-        # Everything `step` reads, unpacked in one go (attribute lookups add up at ~20 ns).
-        self._hot = (
-            self._s, self._m, self._activity, self._neg_dt,
-            self._d, ev_rows[1], inn_rows[1], -huber_a, huber_a,
-            ev_rows[0:2], leak_inv_noise, evl_z,
-            evl_z[0], evl_z[1], d_rows[1],
-            d_rows, inn_rows[1:3], ev_rows[2:4],
-            ev_rows[3], np.zeros(n), cap, self._ev,
-            inv_open, lo * inv_open, np.ones(n),
-            k_span, m_rows[0], ev_rows[2], m_rows[1],
-            inn_rows[0:2], m_rows, a_rows, a_rows[0], a_rows[1],
-        )  # fmt: skip
+        self._x_prev = np.zeros(n)
+        self._med = self._noise_lo * MEDIAN_ABS_DIFF  # running median of |x - x_prev|
+        self._width = self._noise_lo.copy()  # the noise width in use
+        # scratch
+        self._absd, self._inn, self._e, self._t = (np.zeros(n) for _ in range(4))
+        self._zeros, self._ones = np.zeros(n), np.ones(n)
         self._clock = SampleClock()
 
     def reset(self) -> None:
-        """Forget the history; the next sample passes unchanged."""
+        """Forget the history; the next sample passes unchanged (the measured noise stays:
+        it describes the room, not the take)."""
         self._clock.reset()
         for a in (self._ev, self._d, self._m, self._activity):
             a.fill(0.0)
@@ -146,48 +153,72 @@ class CorticalFilter:
         """
         return self._activity
 
+    @property
+    def noise(self) -> np.ndarray:
+        """The noise width per channel in use (the measured noise within its bounds)."""
+        return self._width
+
+    def _measure_noise(self, x: np.ndarray, dt: float) -> None:
+        """width = clip(median |x - x_prev| / 0.954 / NOISE_MARGIN, noise, noise * noise_max),
+        the median tracked as med *= exp(+-NOISE_RATE dt) while the fast path is closed."""
+        q, t, med = self._absd, self._t, self._med
+        _sub(x, self._x_prev, q)
+        _abs(q, q)
+        _greater(q, med, t)  # 1 above the median, 0 below
+        _mul(t, 2.0 * NOISE_RATE * dt, t)
+        _sub(t, NOISE_RATE * dt, t)  # +-rate dt
+        _mul(t, _less(self._m, 0.5), t)  # frozen while moving
+        _exp(t, t)
+        _mul(med, t, med)
+        _mul(med, 1.0 / (MEDIAN_ABS_DIFF * NOISE_MARGIN), self._width)
+        _max(self._width, self._noise_lo, out=self._width)
+        _min(self._width, self._noise_hi, out=self._width)
+
     def step(self, x: np.ndarray, t: float) -> np.ndarray:
         """Filter one sample; returns a new array."""
         dt = self._clock.advance(t)
         if dt is None:
             np.copyto(self._s, x)
+            np.copyto(self._x_prev, x)
             return self._s.copy()
-        (
-            s, m, activity, neg_dt,
-            d, absd, inn, neg_huber, huber,
-            ev_absd, leak_inv_noise, evl_z,
-            evl, z, ev_sum,
-            d_ev_sum, inn_drift, e_ev_raw,
-            ev_raw, zeros, cap, ev,
-            inv_open, lo_scaled, ones,
-            k_span, kspan_m, e, e_m,
-            krest_inn, kspan_m_e_m, a_inn, a, inn2,
-        ) = self._hot  # fmt: skip
-        neg_dt[()] = -dt
-        _sub(x, s, d)
+        if self._adaptive:
+            self._measure_noise(x, dt)
+        np.copyto(self._x_prev, x)
+        s, m, ev, d, absd, inn, e, tmp = (
+            self._s, self._m, self._ev, self._d, self._absd, self._inn, self._e, self._t
+        )  # fmt: skip
+        width = self._width
+        _sub(x, s, d)  # d = x - s
         _abs(d, absd)
-        _clip(d, neg_huber, huber, inn)  # the innovation, clipped to a few noise widths
-        # movement evidence: a leaky sum of how many noise widths the input sits away,
-        # ev = clip(ev * leak + |d| / noise - drift, 0, cap)
-        _mul(ev_absd, leak_inv_noise, evl_z)  # [ev * leak, |d| / noise]
-        _add(evl, z, ev_sum)
-        _sub(d_ev_sum, inn_drift, e_ev_raw)  # [e = d - inn, ev_sum - drift]
-        _clip(ev_raw, zeros, cap, ev)
-        # fast-path share: m = clip(ev / (hi - lo) - lo / (hi - lo), 0, 1)
-        _mul(ev, inv_open, m)
-        _sub(m, lo_scaled, m)
-        _clip(m, zeros, ones, m)
-        # stable path: slow and outlier-clipped at rest, fast and unclipped while moving,
-        # s -= expm1(-dt (k_rest + k_span m)) (inn + e m). m is multiplied row by row: a
-        # broadcast operand costs several plain calls.
-        _mul(k_span, m, kspan_m)
-        _mul(e, m, e_m)
-        _mul(absd, m, activity)
-        _add(krest_inn, kspan_m_e_m, a_inn)  # [k_rest + k_span m, inn + e m]
-        _mul(a, neg_dt, a)
-        _expm1(a, a)  # = -(share of the innovation taken this step)
-        _mul(inn2, a, inn2)
-        _sub(s, inn2, s)
+        # the innovation, clipped to a few noise widths: inn = clip(d, -huber w, huber w)
+        _mul(self._huber, width, tmp)
+        _min(d, tmp, out=inn)
+        _sub(0.0, tmp, tmp)
+        _max(inn, tmp, out=inn)
+        # movement evidence: ev = clip(ev * leak + |d| / w - drift, 0, cap)
+        _mul(ev, self._leak, ev)
+        _mul(absd, 1.0 / width, tmp)
+        _add(ev, tmp, ev)
+        _sub(ev, self._drift, ev)
+        _max(ev, 0.0, out=ev)
+        _min(ev, self._cap, out=ev)
+        # fast-path share: m = clip((ev - lo) / (hi - lo), 0, 1)
+        _sub(ev, self._lo, m)
+        _mul(m, self._inv_open, m)
+        _max(m, 0.0, out=m)
+        _min(m, 1.0, out=m)
+        # stable path, slow and outlier-clipped at rest, fast and unclipped while moving:
+        # s += -expm1(-dt (k_rest + k_span m)) (inn + (d - inn) m)
+        _sub(d, inn, e)
+        _mul(e, m, e)
+        _add(inn, e, e)
+        _mul(self._k_span, m, tmp)
+        _add(tmp, self._k_rest, tmp)
+        _mul(tmp, -dt, tmp)
+        _expm1(tmp, tmp)
+        _mul(e, tmp, e)
+        _sub(s, e, s)
+        _mul(absd, m, self._activity)
         # output: the stable path plus the fast path's share of the deviation
         y = _sub(x, s)
         _mul(y, m, y)

@@ -14,6 +14,9 @@ file and the field. Layout::
     upperLidLeft = 0.2318
     [gain]              # optional expression gain per shapes.GROUPS group
     mouth = 1.2
+    [upper_face]        # optional: the relaxed upper face for headset mode (headset.py)
+    image = "me.upper.png"        # beside the profile
+    points = [312.5, 201.0, ...]  # headset.ANCHORS positions in the image, x y pairs
 """
 
 from __future__ import annotations
@@ -64,6 +67,16 @@ STEP_TARGETS: dict[str, tuple[str, ...]] = {
 _MIN_EFFORT = 0.2
 
 
+class UpperFaceRef(BaseModel):
+    """Where the relaxed upper face (for headset mode, `headset.py`) was saved: a PNG beside
+    the profile and the alignment landmarks' pixel positions in it (x, y pairs)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    image: str
+    points: list[float]
+
+
 class Profile(BaseModel):
     """One user's calibration (see the module docstring for the file layout)."""
 
@@ -76,6 +89,7 @@ class Profile(BaseModel):
     shapes: dict[str, tuple[float, float]] = {}
     geometry: dict[str, float] = {}
     gain: dict[str, float] = {}
+    upper_face: UpperFaceRef | None = None
 
     @field_validator("shapes")
     @classmethod
@@ -189,6 +203,10 @@ def dumps_profile(profile: Profile) -> str:
     if profile.gain:
         lines += ["", "# expression gain per group", "[gain]"]
         lines += [f"{n} = {v:.3f}" for n, v in profile.gain.items()]
+    if profile.upper_face is not None:
+        points = ", ".join(f"{v:.2f}" for v in profile.upper_face.points)
+        lines += ["", "# relaxed upper face, pasted over a VR headset (--headset)", "[upper_face]"]
+        lines += [f"image = {_toml_str(profile.upper_face.image)}", f"points = [{points}]"]
     return "\n".join(lines) + "\n"
 
 

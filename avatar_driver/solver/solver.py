@@ -26,6 +26,7 @@ from .extras import gain_vector, genuine_smile, symmetrize
 from .eyes import LOOK_INDEX, blink, closure, gaze_angle, lid_raise, look_weights, wide
 from .geometry import cheek_puff
 from .measures import DEFAULT_NEUTRAL, measure_values
+from .occlusion import OcclusionGuard
 from .remap import Remap
 
 __all__ = ["SYMMETRY_DEAD", "TrackingSolver"]
@@ -54,6 +55,10 @@ class TrackingSolver:
     gain: expression gain per group; overrides the profile's [gain] table.
     symmetry: Left-Right differences of side pairs below this are taken as the model's
         side bias and removed (`extras.symmetrize`); 0 turns it off.
+    occlusion: estimate each region's visibility from the pixels and ease covered regions
+        to neutral (`occlusion.OcclusionGuard`, 0.5-1.2 ms a frame); needs frames with images.
+    headset: True forces headset mode (eyes and brows at neutral), None detects it, False
+        never enters it.
     """
 
     def __init__(
@@ -63,6 +68,8 @@ class TrackingSolver:
         auto: bool = False,
         gain: Mapping[str, float] | None = None,
         symmetry: float = SYMMETRY_DEAD,
+        occlusion: bool = True,
+        headset: bool | None = None,
     ) -> None:
         self.symmetry = symmetry
         self.profile = profile
@@ -74,6 +81,24 @@ class TrackingSolver:
             AutoCalibrator(self.remap, self.geometry, warm_up=profile is None) if auto else None
         )
         self._last_t: float | None = None
+        self._recenter = False
+        self._pose_offset: np.ndarray | None = None  # head yaw, pitch, roll taken as zero
+        self._origin: np.ndarray | None = None  # head position taken as the origin
+        self.guard = (
+            OcclusionGuard(self.neutral_weights(), headset=headset)
+            if occlusion or headset
+            else None
+        )
+
+    def recenter(self) -> None:
+        """Take the head pose of the next face frame as straight ahead (yaw, pitch, roll 0)
+        and its position as the origin, from then on."""
+        self._recenter = True
+
+    def recalibrate(self) -> None:
+        """Forget the auto-calibration's learning and warm up again (no-op without it)."""
+        if self._auto is not None:
+            self._auto.reset()
 
     def neutral_weights(self) -> np.ndarray:
         """The calibrated rest face: the profile's neutral through the remap (zeros)."""
@@ -111,8 +136,17 @@ class TrackingSolver:
             CLIP(w, 0.0, 1.0, out=w)
         w[frame.unavailable] = 0.0
         pose = frame.pose.copy()
+        if self._recenter:
+            self._recenter = False
+            self._pose_offset = pose[:3].copy()
+            self._origin = frame.translation.copy()
+        if self._pose_offset is not None:
+            pose[:3] -= self._pose_offset
         pose[3:9] = (yaw, pitch, 0.0, yaw, pitch, 0.0)  # eye yaw, pitch, roll (L, R)
-        return _replace(frame, w.astype(np.float32), pose, extras)
+        out = _replace(frame, w.astype(np.float32), pose, extras)
+        if self._origin is not None:
+            out.translation = out.translation - self._origin
+        return out if self.guard is None else self.guard(out, img)
 
 
 def _estimates(

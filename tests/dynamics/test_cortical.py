@@ -97,3 +97,71 @@ def test_reset_forgets() -> None:
         f.step(np.array([0.8]), k / 30)
     f.reset()
     assert f.step(np.array([0.1]), 100.0)[0] == pytest.approx(0.1)
+
+
+def plain_reference(xs: np.ndarray, ts: np.ndarray, p: dict[str, float]) -> np.ndarray:
+    """The filter's formulas written out per element on Python floats (one channel)."""
+    import math
+
+    lo_w, hi_w = p["noise"], p["noise"] * p["noise_max"]
+    k_rest, k_move = 1.0 / p["rest_tau"], 1.0 / p["move_tau"]
+    out = [float(xs[0])]
+    s, ev, m, prev = float(xs[0]), 0.0, 0.0, float(xs[0])
+    med = lo_w * 0.954
+    t_last, dt = float(ts[0]), 1.0 / 30.0
+    for x, t in zip(xs[1:].tolist(), ts[1:].tolist(), strict=True):
+        dt = t - t_last if t > t_last else dt
+        t_last = max(t, t_last)
+        if hi_w > lo_w and m < 0.5:  # measured noise: a running median of |x - x_prev|
+            med *= math.exp(1.5 * dt if abs(x - prev) > med else -1.5 * dt)
+        width = min(max(med / 0.954 / 1.5, lo_w), hi_w) if hi_w > lo_w else lo_w
+        prev = x
+        d = x - s
+        h = p["huber"] * width
+        inn = max(min(d, h), -h)
+        ev = min(max(ev * p["leak"] + abs(d) / width - p["drift"], 0.0),
+                 p["open_hi"] + 2 * p["drift"])  # fmt: skip
+        m = min(max((ev - p["open_lo"]) / (p["open_hi"] - p["open_lo"]), 0.0), 1.0)
+        share = -math.expm1(-dt * (k_rest + (k_move - k_rest) * m))
+        s += share * (inn + (d - inn) * m)
+        out.append(s + m * (x - s))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("noise_max", [1.0, 5.0])
+def test_matches_the_plain_formulas(noise_max: float) -> None:
+    """Rest, a dark-room stretch of large noise, a step and a blink, with jittered time."""
+    rng = np.random.default_rng(3)
+    n = 400
+    truth = np.full(n, 0.2)
+    truth[150:] = 0.6
+    truth[300:305] = [0.7, 0.95, 0.95, 0.7, 0.6]
+    sigma = np.where((np.arange(n) > 60) & (np.arange(n) < 140), 0.08, 0.02)
+    xs = np.clip(truth + rng.normal(0, 1, n) * sigma, 0, 1)
+    ts = np.cumsum(rng.uniform(0.8, 1.2, n) / 30)
+    p = {**CORTICAL_DEFAULTS["mouth"], "noise_max": noise_max}
+    f = CorticalFilter(1, **p)
+    ys = run(f, xs[:, None], ts)[:, 0]
+    np.testing.assert_allclose(ys, plain_reference(xs, ts, p), rtol=0, atol=1e-12)
+
+
+def test_noise_width_follows_a_noisy_channel_and_holds_its_flicker() -> None:
+    """A dark room: noise 0.08 on one channel, 0.01 on another; the width grows on the
+    noisy one only, and its flicker is held far better than with the fixed width."""
+    rng = np.random.default_rng(4)
+    n = 600
+    xs = 0.4 + rng.normal(0, 1, (n, 2)) * [0.08, 0.01]
+    xs[450:, :] += 0.4  # a real movement later still passes at once
+    ts = np.arange(n) / 30
+    adaptive = make(2)
+    fixed = make(2, noise_max=1.0)
+    ya, yf = run(adaptive, np.clip(xs, 0, 1), ts), run(fixed, np.clip(xs, 0, 1), ts)
+    assert adaptive.noise[0] > 2 * CORTICAL_DEFAULTS["mouth"]["noise"]  # 0.08 / 1.5
+    assert adaptive.noise[1] == CORTICAL_DEFAULTS["mouth"]["noise"]
+    rest = slice(150, 440)
+    jit_a = np.std(np.diff(ya[rest, 0]))
+    jit_f = np.std(np.diff(yf[rest, 0]))
+    assert jit_a < 0.5 * jit_f
+    # the step (0.4 -> 0.8, five noise sigmas) passes within a frame or two, not seconds
+    assert ya[451, 0] > 0.5
+    assert ya[454:460, 0].mean() > 0.7

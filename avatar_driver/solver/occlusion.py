@@ -1,0 +1,243 @@
+"""Covered face regions: how visible the eyes, brows and mouth are, and what to show when not.
+
+MediaPipe always returns a full face: a hand over the mouth gives confident wrong mouth
+shapes (a smile read as 0.05 with a frown), a VR headset gives noise for the eyes and
+brows, and its confidence does not drop. The landmarks still say where each region is, so
+the pixels there can be checked.
+
+**The signal** (`region_texture`): the grey-level spread (std) inside each region's
+landmark outline, grown by 30 %, over the spread of the whole face oval. Lips, teeth and
+eyes are the most contrasted parts of a face (ratio 0.8-1.2 for the mouth, 0.4-1.7 for
+the eyes); a palm or a headset visor is nearly flat (mouth 0.08-0.23 under a hand, eyes
+and brows ~0 under a headset). Measured on single_face.mp4, face_noface.mov and
+laughing_hand.png, clean and with the hand, headset, dark, blur, side-light and glasses
+variants of `avatar_driver.degrade` (numbers in docs/tracking.md). Other signals were
+weaker: the lips' redness against the cheeks (Cr) is negative on a toothy smile and gone
+in greyscale; the blendshapes alone cannot tell a covered neutral mouth from a real one.
+Honest limit: the covers are drawn (flat colour plus a little noise); a real hand has more
+texture (creases, fingers' edges) and a real headset a logo and shading, so the margins
+on real covers are smaller than measured here.
+
+**What is shown** (`OcclusionGuard`): a region whose (smoothed) confidence falls below
+0.5 holds its channels' last clear values for `hold` seconds, then eases them to the
+calibrated neutral over `ease` seconds (the face-loss policy of the dynamics, per region);
+when it clears they blend back over `recover` seconds.
+
+**Headset mode**: eyes and brows forced to neutral (gaze centred) and `Frame.upper_face`
+False, on `--headset` or automatically when the upper face reads as covered for
+`HEADSET_ON_S` seconds (off again after `HEADSET_OFF_S` seconds clear).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from ..dynamics.face_loss import FaceLoss
+from ..frame import REGION_NAMES, Frame
+from ..shapes import ARKIT_NAMES
+
+__all__ = [
+    "HEADSET_OFF_S",
+    "HEADSET_ON_S",
+    "REGION_CHANNELS",
+    "REGION_RANGE",
+    "OcclusionGuard",
+    "RegionConfidence",
+    "region_texture",
+]
+
+#: Shapes each region moves (eyes also move the eye pose, pose[3:9]).
+REGION_CHANNELS: dict[str, np.ndarray] = {
+    "eyes": np.array([i for i, n in enumerate(ARKIT_NAMES) if n.startswith("eye")]),
+    "brows": np.array([i for i, n in enumerate(ARKIT_NAMES) if n.startswith("brow")]),
+    "mouth": np.array(
+        [i for i, n in enumerate(ARKIT_NAMES) if n.startswith(("jaw", "mouth", "tongue"))]
+        + [ARKIT_NAMES.index("cheekPuff")]
+    ),
+}
+#: Texture ratio (see the module docstring) at confidence 0 and at 1, per region. Measured
+#: (min over frames): clear mouth 0.53 (blur), 0.48 under a headset (the visor widens the
+#: face's spread), 0.08-0.23 under a hand; clear eyes 0.42 (dark laugh), brows 0.80,
+#: both 0.00 under a headset. Confidence 0.5 (covered) sits between.
+REGION_RANGE: dict[str, tuple[float, float]] = {
+    "eyes": (0.08, 0.25),
+    "brows": (0.08, 0.3),
+    "mouth": (0.22, 0.45),
+}
+#: Seconds the upper face must read as covered (or clear) to switch headset mode on (off).
+HEADSET_ON_S = 1.0
+HEADSET_OFF_S = 1.0
+#: Confidence under which a region counts as covered; seconds a rising confidence is smoothed.
+COVERED = 0.5
+SMOOTH_S = 0.1
+
+_FACE_OVAL = (
+    10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
+    152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
+)  # fmt: skip
+_OUTLINES: dict[str, tuple[tuple[int, ...], ...]] = {
+    "eyes": (
+        (362, 382, 381, 380, 374, 373, 390, 249, 263, 466, 388, 387, 386, 385, 384, 398),
+        (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246),
+    ),
+    "brows": ((336, 296, 334, 293, 300, 276, 283, 282, 295, 285),
+              (70, 63, 105, 66, 107, 55, 65, 52, 53, 46)),
+    "mouth": ((61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84,
+               181, 91, 146),),
+}  # fmt: skip
+#: Width (pixels) the face crop is resized to before measuring: cost independent of size.
+_CROP_W = 160
+
+
+def region_texture(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """(3,) grey std in each region's outline (grown 30 %) over the face oval's std."""
+    import cv2
+
+    h, w = image.shape[:2]
+    pts = landmarks[:, :2].astype(np.float64) * (w, h)
+    oval = pts[list(_FACE_OVAL)]
+    x0, y0 = np.floor(oval.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(oval.max(axis=0)).astype(int)
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return np.ones(len(REGION_NAMES), dtype=np.float32)
+    scale = _CROP_W / (x1 - x0)
+    size = (_CROP_W, max(4, round((y1 - y0) * scale)))
+    crop = cv2.resize(image[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA)
+    grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY) if crop.ndim == 3 else crop
+    local = (pts - (x0, y0)) * scale
+    mask = np.zeros(grey.shape, np.uint8)
+    cv2.fillPoly(mask, [local[list(_FACE_OVAL)].astype(np.int32)], 1)
+    face_std = float(grey[mask.astype(bool)].std()) if mask.any() else 0.0
+    out = np.ones(len(REGION_NAMES), dtype=np.float32)
+    if face_std < 1e-6:
+        return out
+    for k, name in enumerate(REGION_NAMES):
+        mask[...] = 0
+        for outline in _OUTLINES[name]:
+            p = local[list(outline)]
+            c = p.mean(axis=0)
+            cv2.fillPoly(mask, [(c + 1.3 * (p - c)).astype(np.int32)], 1)
+        inside = grey[mask.astype(bool)]
+        out[k] = float(inside.std()) / face_std if inside.size > 3 else 1.0
+    return out
+
+
+class RegionConfidence:
+    """Per-frame region confidences 0..1 from the texture ratios.
+
+    A drop is taken at once (the first covered frame's wrong shape must not become the held
+    one); a rise is smoothed over `SMOOTH_S`, so a cover leaving does not flicker.
+    """
+
+    def __init__(self) -> None:
+        self._lo = np.array([REGION_RANGE[n][0] for n in REGION_NAMES])
+        self._span = np.array([REGION_RANGE[n][1] for n in REGION_NAMES]) - self._lo
+        self._value: np.ndarray | None = None
+        self._t: float | None = None
+
+    def reset(self) -> None:
+        self._value = self._t = None
+
+    def __call__(self, image: np.ndarray, landmarks: np.ndarray, t: float) -> np.ndarray:
+        raw = np.clip((region_texture(image, landmarks) - self._lo) / self._span, 0.0, 1.0)
+        if self._value is None or self._t is None:
+            self._value = raw
+        else:
+            dt = min(max(t - self._t, 0.0), 0.5)
+            a = 1.0 - math.exp(-dt / SMOOTH_S)
+            # falls at once (the first covered frame must not be shown), rises smoothly
+            self._value = np.minimum(raw, self._value + a * (raw - self._value))
+        self._t = t
+        return self._value.astype(np.float32)
+
+
+@dataclasses.dataclass
+class _Region:
+    """One region's channels (indices into weights, and whether the eye pose goes too)."""
+
+    name: str
+    index: np.ndarray
+    pose: bool
+    loss: FaceLoss
+    covered: bool = False
+
+
+class OcclusionGuard:
+    """Estimates `Frame.regions` and holds then eases covered regions to neutral.
+
+    neutral: the calibrated rest weights (52,). headset: True forces headset mode, None
+    detects it, False never enters it. Times are the frame's source seconds.
+    """
+
+    def __init__(
+        self,
+        neutral: np.ndarray,
+        *,
+        headset: bool | None = None,
+        hold: float = 0.25,
+        ease: float = 0.4,
+        recover: float = 0.15,
+    ) -> None:
+        self.neutral = np.asarray(neutral, dtype=np.float64)
+        self.headset_setting = headset
+        self.headset = headset is True
+        self.confidence = RegionConfidence()
+        self._regions = []
+        for name in REGION_NAMES:
+            idx = REGION_CHANNELS[name]
+            pose = name == "eyes"
+            rest = np.concatenate((self.neutral[idx], np.zeros(6 if pose else 0)))
+            loss = FaceLoss(rest, hold=hold, ease=ease, recover=recover)
+            self._regions.append(_Region(name, idx, pose, loss))
+        self._upper_since: float | None = None  # when the upper face last changed state
+
+    def __call__(self, frame: Frame, image: np.ndarray | None) -> Frame:
+        """The frame (weights and pose already solved) with regions set and covers eased."""
+        if not frame.face_present or frame.landmarks is None or image is None:
+            return frame
+        t = float(frame.timestamp)
+        conf = self.confidence(image, frame.landmarks, t)
+        self._update_headset(conf, t)
+        weights = frame.weights.astype(np.float64)
+        pose = frame.pose.astype(np.float64)
+        for k, region in enumerate(self._regions):
+            upper = region.name != "mouth"
+            if upper and self.headset:
+                weights[region.index] = self.neutral[region.index]
+                if region.pose:
+                    pose[3:9] = 0.0
+                continue
+            live = weights[region.index]
+            if region.pose:
+                live = np.concatenate((live, pose[3:9]))
+            covered = conf[k] < COVERED
+            shown = region.loss.lost(t) if covered else region.loss.found(t, live)
+            if region.pose:
+                weights[region.index], pose[3:9] = shown[:-6], shown[-6:]
+            else:
+                weights[region.index] = shown
+        return dataclasses.replace(
+            frame,
+            weights=weights.astype(np.float32),
+            pose=pose.astype(np.float32),
+            regions=conf,
+            upper_face=not self.headset,
+        )
+
+    def _update_headset(self, conf: np.ndarray, t: float) -> None:
+        """Headset mode on after the upper face reads covered for a while, off likewise."""
+        if self.headset_setting is not None:
+            return
+        covered = max(float(conf[0]), float(conf[1])) < COVERED
+        if covered == self.headset:
+            self._upper_since = None
+            return
+        if self._upper_since is None:
+            self._upper_since = t
+        if t - self._upper_since >= (HEADSET_ON_S if covered else HEADSET_OFF_S):
+            self.headset = covered
+            self._upper_since = None
