@@ -7,10 +7,11 @@ Errors print one line, never a traceback (set AVATAR_DRIVER_DEBUG=1 to see one).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from types import FrameType
 from typing import Any
 
@@ -131,6 +132,18 @@ def _output_extra(args: argparse.Namespace) -> dict[str, Any]:
     return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
 
 
+def _add_panel_argument(p: argparse.ArgumentParser, default: str | None = None) -> None:
+    p.add_argument(
+        "--panel",
+        nargs="?",
+        const="",
+        default=default,
+        metavar="HOST:PORT",
+        help="serve the control panel (default 127.0.0.1:8787, or a free port if taken); "
+        "its address and access token are printed",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Drive an avatar's face from a webcam.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
@@ -147,6 +160,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="adapt neutral and range while running (no calibration ritual needed)",
     )
+    _add_panel_argument(run)
+    panel = sub.add_parser("panel", help="run with the control panel and open it in a browser")
+    _add_run_arguments(panel)
+    panel.add_argument("--quiet", action="store_true", help="no live status line")
+    panel.add_argument("--calibration", metavar="FILE", help="calibration profile to start from")
+    panel.add_argument("--auto-calibrate", action="store_true", help="as for run")
+    _add_panel_argument(panel, default="")
+    panel.add_argument("--no-browser", action="store_true", help="only print the address")
+    _add_output_arguments(panel)
 
     cal = sub.add_parser("calibrate", help="record a calibration profile for your face")
     cal.add_argument("--source", default="camera", help="camera[:INDEX] or a video file")
@@ -224,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    if args.command == "run":
+    if args.command in ("run", "panel"):
         return _cmd_run(args)
     if args.command == "calibrate":
         from .calibrate import run_calibrate
@@ -280,7 +302,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if not args.quiet:
             outs = ", ".join(o.describe() for o in pipeline.outputs)
             print(f"{PROG}: {pipeline.source.description} -> {outs}", file=sys.stderr)
-        result = pipeline.run()
+        with _panel(args, opts, pipeline):
+            result = pipeline.run()
     if not args.quiet:
         print(
             f"{PROG}: {result.frames} frames, face in {result.faces}, "
@@ -288,6 +311,35 @@ def _cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+@contextlib.contextmanager
+def _panel(args: argparse.Namespace, opts: Any, pipeline: Any) -> Iterator[None]:
+    """The control panel around a run, when asked for (`--panel`, or `panel`)."""
+    address = getattr(args, "panel", None)
+    if address is None:
+        yield
+        return
+    from pathlib import Path
+
+    from .panel import Panel, RunContext
+
+    ctx = RunContext(
+        source=opts.source,
+        config_path=Path(args.config) if args.config else None,
+        config=opts.config,
+        calibration=Path(args.calibration) if args.calibration else None,
+        dynamics=opts.dynamics,
+        auto_calibrate=opts.auto_calibrate,
+    )
+    with Panel.start(pipeline, ctx, address or None) as panel:
+        print(f"{PROG}: panel at {panel.url}", file=sys.stderr, flush=True)  # even --quiet
+        if args.command == "panel" and not args.no_browser:
+            import webbrowser
+
+            with contextlib.suppress(Exception):  # no browser: the printed address will do
+                webbrowser.open(panel.url)
+        yield
 
 
 def _cmd_mapping(args: argparse.Namespace) -> int:

@@ -20,7 +20,15 @@ from .outputs.base import OutputBase
 from .sources.base import SourceBase
 from .status import StatusLine
 
-__all__ = ["Pipeline", "RunResult", "StageTimes", "neutral_frame"]
+__all__ = [
+    "LaneView",
+    "Pipeline",
+    "RunResult",
+    "StageInput",
+    "StageTimes",
+    "TapEvent",
+    "neutral_frame",
+]
 
 Stage = Callable[[Frame], Frame]
 #: A live source silent this long gets a no-face frame, so faces ease out while a camera
@@ -110,6 +118,39 @@ class Lane:
     outputs: list[OutputBase]
 
 
+class StageInput:
+    """A stage that remembers its last input and output (for taps); `stage` may be swapped
+    for another between frames, on the pipeline thread."""
+
+    def __init__(self, stage: Stage) -> None:
+        self.stage = stage
+        self.last: Frame | None = None
+        self.out: Frame | None = None
+
+    def __call__(self, frame: Frame) -> Frame:
+        self.last = frame
+        self.out = out = self.stage(frame)
+        return out
+
+
+@dataclass
+class LaneView:
+    """One lane after a frame: the frames into the solver (as tracked) and into and out
+    of the dynamics (raw and filtered)."""
+
+    lane: Lane
+    tracked: Frame | None
+    raw: Frame | None
+    filtered: Frame | None
+
+
+@dataclass
+class TapEvent:
+    pipeline: Pipeline
+    lanes: list[LaneView]
+    latency_ms: float
+
+
 class Pipeline:
     """Runs a source through the stages to the outputs until the source ends or is stopped.
 
@@ -145,6 +186,7 @@ class Pipeline:
         self.output_names = _unique([out.describe() for out in self.outputs])
         self.output_latency = StageTimes(self.output_names)
         self.last: Frame | None = None
+        self._taps: list[Callable[[TapEvent], None]] = []
 
     def _pacer(self) -> Callable[[Frame], None]:
         """Play a file at its own rate: wait until each frame's time has come."""
@@ -217,6 +259,8 @@ class Pipeline:
                 result.frames += 1
                 result.faces += frame.face_present
                 self.last = frame
+                if self._taps:
+                    self._call_taps(latency_ms)
                 self.status.update(
                     result.frames, latency_ms, frame.face_present, self.outputs,
                     note=getattr(self.source, "state", ""),
@@ -231,6 +275,37 @@ class Pipeline:
             self.status.done()
             self.finish()
         return result
+
+    # -- observer seam (the panel's; the house helper's `add_tap` may replace it) -------
+
+    def add_tap(self, tap: Callable[[TapEvent], None]) -> None:
+        """Call `tap(event)` on the pipeline thread after each frame's outputs are sent.
+
+        The first tap wraps each lane's solver and dynamics stages in a `StageInput`, so
+        the event can show the frames before them; without a tap nothing is wrapped.
+        A tap is where settings change: between frames, on this thread.
+        """
+        if not self._taps:
+            for lane in self.lanes:
+                wrap = ("solver", "dynamics")
+                lane.stages[:] = [(n, StageInput(s) if n in wrap else s) for n, s in lane.stages]
+            self.stages = self.lanes[0].stages
+        self._taps.append(tap)
+
+    def _call_taps(self, latency_ms: float) -> None:
+        views = []
+        for lane in self.lanes:
+            found = {n: s for n, s in lane.stages if isinstance(s, StageInput)}
+            solver, dyn = found.get("solver"), found.get("dynamics")
+            views.append(LaneView(
+                lane=lane,
+                tracked=solver.last if solver else None,
+                raw=dyn.last if dyn else None,
+                filtered=dyn.out if dyn else None,
+            ))  # fmt: skip
+        event = TapEvent(pipeline=self, lanes=views, latency_ms=latency_ms)
+        for tap in self._taps:
+            tap(event)
 
     @staticmethod
     def _run_lane(

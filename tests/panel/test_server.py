@@ -1,0 +1,124 @@
+"""Plain HTTP against a real run's panel: the refusals, the loopback bind, the stream."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from avatar_driver.panel.server import parse_address
+from avatar_driver.errors import ConfigError
+
+from .conftest import PanelRun
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[PanelRun]:
+    run = PanelRun(["--source", "demo", "--output", "none"])
+    yield run
+    run.stop()
+
+
+def _get(run: PanelRun, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection(run.hostport, timeout=10)
+    conn.request("GET", path, headers=headers or {})
+    r = conn.getresponse()
+    body = r.read() if r.status != 200 or "events" not in path else r.read(4000)
+    conn.close()
+    return r.status, body
+
+
+def test_the_printed_address_with_its_token_serves_the_page(demo: PanelRun) -> None:
+    status, body = _get(demo, f"/?token={demo.token}")
+    assert status == 200
+    assert b"panel.js?token=" + demo.token.encode() in body
+    status, _ = _get(demo, "/api/info", {"X-Panel-Token": demo.token})
+    assert status == 200
+
+
+@pytest.mark.parametrize("path", ["/", "/panel.js", "/api/info", "/events", "/frame.jpg"])
+def test_no_token_or_a_wrong_one_is_refused(demo: PanelRun, path: str) -> None:
+    assert _get(demo, path)[0] == 403
+    assert _get(demo, f"{path}?token=x{demo.token}")[0] == 403
+    assert _get(demo, path, {"X-Panel-Token": demo.token[:-1]})[0] == 403
+
+
+def test_a_foreign_host_is_refused_even_with_the_token(demo: PanelRun) -> None:
+    """DNS rebinding: evil.example resolving to 127.0.0.1 still says Host: evil.example."""
+    port = demo.hostport.rsplit(":", 1)[1]
+    status, body = _get(demo, f"/?token={demo.token}", {"Host": f"evil.example:{port}"})
+    assert (status, body) == (403, b"forbidden: unknown Host\n")
+    assert _get(demo, f"/?token={demo.token}", {"Host": "127.0.0.1:1"})[0] == 403
+    assert _get(demo, f"/?token={demo.token}", {"Host": f"localhost:{port}"})[0] == 200
+
+
+def test_a_foreign_origin_is_refused(demo: PanelRun) -> None:
+    conn = http.client.HTTPConnection(demo.hostport, timeout=10)
+    body = json.dumps({"action": "pause", "paused": True})
+    conn.request("POST", "/api/control", body=body, headers={
+        "Content-Type": "application/json", "X-Panel-Token": demo.token,
+        "Origin": "http://evil.example",
+    })  # fmt: skip
+    r = conn.getresponse()
+    assert (r.status, r.read()) == (403, b"forbidden: foreign Origin\n")
+    conn.close()
+    conn = http.client.HTTPConnection(demo.hostport, timeout=10)
+    conn.request("GET", f"/events?token={demo.token}", headers={"Origin": "null"})
+    assert conn.getresponse().status == 403
+    conn.close()
+
+
+def test_a_control_from_the_page_origin_is_taken(demo: PanelRun) -> None:
+    conn = http.client.HTTPConnection(demo.hostport, timeout=10)
+    body = json.dumps({"action": "dynamics", "name": "one-euro"})
+    conn.request("POST", "/api/control", body=body, headers={
+        "Content-Type": "application/json", "X-Panel-Token": demo.token,
+        "Origin": demo.base,
+    })  # fmt: skip
+    r = conn.getresponse()
+    reply = json.loads(r.read())
+    assert r.status == 200 and reply["settings"]["dynamics"] == "one-euro"
+    conn.request("POST", "/api/control", body=json.dumps({"action": "dynamics", "name": "x"}),
+                 headers={"Content-Type": "application/json", "X-Panel-Token": demo.token})
+    r = conn.getresponse()
+    assert r.status == 400 and "unknown name 'x'" in json.loads(r.read())["message"]
+    conn.close()
+
+
+def _listening(port: int) -> list[str]:
+    """Local addresses of listening TCP sockets on `port`, from the kernel's own table."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        if not Path(table).exists():
+            continue
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            addr, p = local.split(":")
+            if state == "0A" and int(p, 16) == port:
+                found.append(addr)
+    return found
+
+
+def test_the_panel_listens_on_loopback_only(demo: PanelRun) -> None:
+    port = int(demo.hostport.rsplit(":", 1)[1])
+    assert demo.hostport.startswith("127.0.0.1:")
+    assert _listening(port) == ["0100007F"]  # 127.0.0.1, little-endian hex
+
+
+def test_the_stream_carries_the_live_state(demo: PanelRun) -> None:
+    status, body = _get(demo, f"/events?token={demo.token}&plot=jawOpen")
+    assert status == 200
+    whole = body.decode().split("\n\n")[:-1]  # the last one may be cut
+    events = [json.loads(e[6:]) for e in whole if e.startswith("data: ")]
+    assert events and events[-1]["outputs"][0]["kind"] == "none"
+
+
+def test_panel_addresses_parse() -> None:
+    assert parse_address(None) == ("127.0.0.1", None)
+    assert parse_address("0.0.0.0:9000") == ("0.0.0.0", 9000)
+    assert parse_address("9000") == ("127.0.0.1", 9000)
+    with pytest.raises(ConfigError, match="bad port 'x'"):
+        parse_address("127.0.0.1:x")
