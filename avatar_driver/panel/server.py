@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 
+from ..dynamics.groups import CHANNEL_GROUP
 from ..errors import AvatarDriverError, ConfigError
 from ..shapes import ARKIT_NAMES, CHANNEL_NAMES, EXTRA_NAMES, POSE_NAMES
 from .controls import Controls
@@ -37,11 +38,16 @@ __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "PanelServer", "parse_address"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
-#: Live updates a second sent to each open page.
+#: Live updates a second sent to each open page; every `FULL_EVERY`th also carries the
+#: slow-changing parts (outputs, settings).
 UPDATE_HZ = 25.0
+FULL_EVERY = 5
 JPEG_WIDTH = 320
 JPEG_QUALITY = 70
 MAX_BODY = 64 * 1024
+LANDMARK_RGB = (125, 220, 122)
+BOX_RGB = (255, 179, 71)
+BOX_PAD_PX = 4
 _STATIC = {"panel.js": "text/javascript", "panel.css": "text/css"}
 _CSP = "default-src 'self'; img-src 'self' blob:; style-src 'self'; script-src 'self'"
 
@@ -55,7 +61,9 @@ def parse_address(text: str | None) -> tuple[str, int | None]:
         host, port = (DEFAULT_HOST, text) if text.isdigit() else (text, "")
     host = host.strip("[]") or DEFAULT_HOST
     if port and (not port.isdigit() or not 0 <= int(port) < 65536):
-        raise ConfigError(f"--panel: bad port {port!r} in {text!r}; expected 0-65535 (0: any free port)")
+        raise ConfigError(
+            f"--panel: bad port {port!r} in {text!r}; expected 0-65535 (0: any free port)"
+        )
     return host, int(port) if port else None
 
 
@@ -136,7 +144,7 @@ class PanelServer:
         """The newest picture as a small JPEG, encoded once per frame for every tab."""
         import cv2
 
-        image = self.monitor.image()
+        image, landmarks = self.monitor.picture()
         if image is None:
             return None
         key = id(image)
@@ -145,8 +153,10 @@ class PanelServer:
                 return self._jpeg[1]
             h, w = image.shape[:2]
             scale = min(1.0, JPEG_WIDTH / w)
-            small = cv2.resize(image, (round(w * scale), round(h * scale)),
-                               interpolation=cv2.INTER_AREA) if scale < 1.0 else image  # fmt: skip
+            size = (round(w * scale), round(h * scale))
+            small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+            if landmarks is not None:
+                _draw_face(small, landmarks)
             ok, buf = cv2.imencode(
                 ".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR),
                 [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY],
@@ -161,7 +171,9 @@ class PanelServer:
             "pose": list(POSE_NAMES),
             "extras": list(EXTRA_NAMES),
             "channels": list(CHANNEL_NAMES[: len(ARKIT_NAMES) + len(POSE_NAMES)]),
+            "channel_groups": list(CHANNEL_GROUP),
             "update_hz": UPDATE_HZ,
+            "pictures": bool(getattr(self.monitor.pipeline.source, "needs_tracker", False)),
             "settings": self.controls.settings(),
             **self.controls.info(),
         }
@@ -282,9 +294,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _events(self, query: dict[str, list[str]]) -> None:
         """The live stream: one JSON snapshot per event at `UPDATE_HZ` while the tab is open."""
-        names = (query.get("plot") or [""])[0].split(",")
-        index = {n: i for i, n in enumerate(CHANNEL_NAMES[: len(ARKIT_NAMES) + len(POSE_NAMES)])}
-        plot = [index[n] for n in names if n in index][:8]
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
@@ -296,10 +305,14 @@ class _Handler(BaseHTTPRequestHandler):
         since = monitor.seq
         period = 1.0 / UPDATE_HZ
         due = time.perf_counter()
+        n = 0
         try:
             while not panel.closing.is_set():
-                snap, since = monitor.snapshot(plot, since)
-                snap["settings"] = panel.controls.settings()
+                full = n % FULL_EVERY == 0
+                n += 1
+                snap, since = monitor.snapshot(since, full=full)
+                if full:
+                    snap["settings"] = panel.controls.settings()
                 data = json.dumps(snap, default=_plain, separators=(",", ":"))
                 self.wfile.write(f"data: {data}\n\n".encode())
                 self.wfile.flush()
@@ -313,6 +326,19 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the tab was closed
         finally:
             monitor.disconnect()
+
+
+def _draw_face(img: np.ndarray, landmarks: np.ndarray) -> None:
+    """Landmarks as dots and the face box, drawn into the picture (the same frame's)."""
+    import cv2
+
+    h, w = img.shape[:2]
+    xy = np.rint(landmarks * (w - 1, h - 1)).astype(np.intp)
+    x, y = np.clip(xy[:, 0], 0, w - 2), np.clip(xy[:, 1], 0, h - 2)
+    for dx, dy in ((0, 0), (1, 0), (0, 1), (1, 1)):  # 2x2 dots survive JPEG's smoothing
+        img[y + dy, x + dx] = LANDMARK_RGB
+    (x0, y0), (x1, y1) = xy.min(axis=0) - BOX_PAD_PX, xy.max(axis=0) + BOX_PAD_PX
+    cv2.rectangle(img, (int(x0), int(y0)), (int(x1), int(y1)), BOX_RGB, 2)
 
 
 def _plain(value: Any) -> Any:

@@ -9,6 +9,7 @@ done on the server's threads, reading those references.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import queue
 import resource
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..dynamics.groups import CHANNEL_GROUP, GROUP_NAMES, N_CHANNELS
+from ..dynamics.groups import N_CHANNELS
 from ..frame import Frame
 from ..outputs.base import OutputBase
 from ..pipeline import Pipeline, TapEvent
@@ -30,9 +31,11 @@ __all__ = ["PLOT_SECONDS", "Command", "Monitor", "describe_output"]
 #: Seconds of channel history the plot can show.
 PLOT_SECONDS = 10.0
 _RING = 1024  # rows: 10 s at up to ~100 fps
-_BOX_PAD = 0.02
 
 Command = Callable[[Pipeline], None]
+# A ring row: raw weights, raw pose, filtered weights, filtered pose.
+_RAW_W, _RAW_P = slice(0, N_SHAPES), slice(N_SHAPES, N_CHANNELS)
+_FILT_W, _FILT_P = slice(N_CHANNELS, N_CHANNELS + N_SHAPES), slice(N_CHANNELS + N_SHAPES, None)
 
 
 def _cpu_seconds() -> float:
@@ -102,12 +105,16 @@ def describe_output(out: OutputBase) -> dict[str, Any]:
     return info
 
 
+#: Frame fields holding per-region confidence, when the frame has them.
+_REGION_FIELDS = [
+    f.name for f in dataclasses.fields(Frame) if "confidence" in f.name and f.name != "confidence"
+]
+
+
 def _regions(frame: Frame) -> dict[str, float] | None:
     """Per-region confidence, when the frame carries it (a field named *confidence*)."""
-    for f in dataclasses.fields(frame):
-        if f.name == "confidence" or "confidence" not in f.name:
-            continue
-        value = getattr(frame, f.name)
+    for name in _REGION_FIELDS:
+        value = getattr(frame, name)
         if value is None:
             continue
         if isinstance(value, dict):
@@ -139,8 +146,9 @@ class Monitor:
         self.frames = 0
         self.seq = 0  # rows written to the ring
         self._t = np.zeros(_RING)
-        self._raw = np.zeros((_RING, N_CHANNELS), np.float32)
-        self._filt = np.zeros((_RING, N_CHANNELS), np.float32)
+        #: per frame: raw channels (weights then pose), then the filtered ones
+        self._rows = np.zeros((_RING, 2 * N_CHANNELS), np.float32)
+        self._part: tuple[TapEvent | None, dict[str, Any]] = (None, {})
         self._fps = _Rate()
         self._cpu = _Cpu()
 
@@ -166,9 +174,12 @@ class Monitor:
         if raw is not None and filt is not None:
             row = self.seq % _RING
             self._t[row] = filt.timestamp
-            r, f = self._raw[row], self._filt[row]
-            r[:N_SHAPES], r[N_SHAPES:] = raw.weights, raw.pose
-            f[:N_SHAPES], f[N_SHAPES:] = filt.weights, filt.pose
+            r = self._rows[row]
+            r[:N_SHAPES], r[N_SHAPES:N_CHANNELS] = raw.weights, raw.pose
+            r[N_CHANNELS : N_CHANNELS + N_SHAPES], r[N_CHANNELS + N_SHAPES :] = (
+                filt.weights,
+                filt.pose,
+            )
             self.seq += 1
         dyn = _stage(lane.lane.stages, "dynamics")
         movement = getattr(dyn, "movement", None)
@@ -184,53 +195,66 @@ class Monitor:
         with self._lock:
             self.clients -= 1
 
-    def snapshot(self, plot: list[int], since: int) -> tuple[dict[str, Any], int]:
-        """The page's live state, and the plot rows from ring row `since` on."""
+    def snapshot(self, since: int, *, full: bool = True) -> tuple[dict[str, Any], int]:
+        """The page's live state, with the channel rows from ring row `since` on (raw then
+        filtered weights and pose: the bars show the newest, the plot all).
+
+        `full` adds what changes slowly (outputs, source, errors), which the stream sends
+        a few times a second only.
+        """
         now = time.perf_counter()
         event = self.event
         snap: dict[str, Any] = {
             "fps": round(self._fps.sample(self.frames, now), 1),
             "cpu": round(self._cpu.sample(now), 1),
             "frames": self.frames,
-            "outputs": [
-                {"name": name, **describe_output(out)}
-                for name, out in zip(
-                    self.pipeline.output_names,
-                    [o for lane in self.pipeline.lanes for o in lane.outputs],
-                    strict=False,
-                )
-            ],
-            "source": getattr(self.pipeline.source, "description", ""),
-            "note": getattr(self.pipeline.source, "state", ""),
-            "errors": self.command_errors[-3:],
         }
+        if full:
+            outputs = [o for lane in self.pipeline.lanes for o in lane.outputs]
+            snap["outputs"] = [
+                {"name": name, **describe_output(out)}
+                for name, out in zip(self.pipeline.output_names, outputs, strict=False)
+            ]
+            snap["source"] = getattr(self.pipeline.source, "description", "")
+            snap["note"] = getattr(self.pipeline.source, "state", "")
+            snap["errors"] = self.command_errors[-3:]
         if event is not None:
-            snap["latency_ms"] = round(event.latency_ms, 2)
-            snap.update(_frame_state(event.lanes[0].filtered or event.lanes[0].tracked))
-            tracked = event.lanes[0].tracked
-            if tracked is not None and tracked.landmarks is not None and tracked.face_present:
-                lm = tracked.landmarks[:, :2]
-                snap["landmarks"] = np.round(lm, 4).reshape(-1).tolist()
-                lo, hi = lm.min(axis=0) - _BOX_PAD, lm.max(axis=0) + _BOX_PAD
-                snap["box"] = [round(float(v), 4) for v in (*lo, *hi)]
-        if self.movement is not None:
-            snap["movement"] = _per_group(self.movement)
+            snap.update(self._frame_part(event))
         end = self.seq
         start = max(since, end - _RING + 1, 0)
-        if plot and end > start:
-            rows = np.arange(start, end) % _RING
-            snap["plot"] = {
-                "t": np.round(self._t[rows], 4).tolist(),
-                "raw": np.round(self._raw[rows][:, plot], 4).T.tolist(),
-                "filtered": np.round(self._filt[rows][:, plot], 4).T.tolist(),
-            }
+        if end > start:  # whole rows: the page picks its channels, numpy only slices here
+            a, b = start % _RING, end % _RING
+            pick = (lambda x: x[a:b]) if a < b else (lambda x: np.concatenate((x[a:], x[:b])))
+            snap["rows"] = {"t": _b64(pick(self._t), "<f8"), "v": _b64(pick(self._rows))}
         return snap, end
 
-    def image(self) -> np.ndarray | None:
-        """The newest camera picture (RGB), if the source has pictures."""
+    def _frame_part(self, event: TapEvent) -> dict[str, Any]:
+        """The newest frame's values, computed once per frame whatever the tabs."""
+        if self._part[0] is event:
+            return self._part[1]
+        lane = event.lanes[0]
+        frame = lane.filtered or lane.tracked
+        part: dict[str, Any] = {"latency_ms": round(event.latency_ms, 2)}
+        if frame is not None:
+            part["face"] = bool(frame.face_present)
+            part["confidence"] = round(float(frame.confidence), 3)
+            regions = _regions(frame)
+            if regions is not None:
+                part["regions"] = regions
+        movement = self.movement
+        if movement is not None:  # per channel; the page shows each group's strongest
+            part["m"] = _b64(movement)
+        self._part = (event, part)
+        return part
+
+    def picture(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The newest camera picture (RGB) and its landmarks (x, y in 0..1), if any."""
         event = self.event
         frame = event.lanes[0].tracked if event is not None else None
-        return frame.image if frame is not None else None
+        if frame is None or frame.image is None:
+            return None, None
+        lm = frame.landmarks if frame.face_present else None
+        return frame.image, None if lm is None else lm[:, :2]
 
 
 def _stage(stages: list[tuple[str, Any]], name: str) -> Any:
@@ -240,23 +264,7 @@ def _stage(stages: list[tuple[str, Any]], name: str) -> Any:
     return None
 
 
-def _per_group(values: np.ndarray) -> dict[str, float]:
-    groups = np.asarray(CHANNEL_GROUP)
-    return {g: round(float(values[groups == g].max()), 3) for g in GROUP_NAMES}
-
-
-def _frame_state(frame: Frame | None) -> dict[str, Any]:
-    if frame is None:
-        return {}
-    out: dict[str, Any] = {
-        "face": bool(frame.face_present),
-        "confidence": round(float(frame.confidence), 3),
-        "weights": np.round(frame.weights, 3).tolist(),
-        "pose": np.round(frame.pose, 1).tolist(),
-        "translation": np.round(frame.translation, 1).tolist(),
-        "extras": np.round(frame.extras, 3).tolist(),
-    }
-    regions = _regions(frame)
-    if regions is not None:
-        out["regions"] = regions
-    return out
+def _b64(values: np.ndarray, dtype: str = "<f4") -> str:
+    """Numbers as base64 of little-endian floats (a Float32Array on the page): one C call
+    each way instead of a Python object and a JSON number per value."""
+    return base64.b64encode(np.ascontiguousarray(values, dtype=dtype).tobytes()).decode()

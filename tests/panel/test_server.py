@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from avatar_driver.panel.server import parse_address
 from avatar_driver.errors import ConfigError
+from avatar_driver.panel.server import parse_address
 
 from .conftest import PanelRun
 
@@ -81,8 +83,12 @@ def test_a_control_from_the_page_origin_is_taken(demo: PanelRun) -> None:
     r = conn.getresponse()
     reply = json.loads(r.read())
     assert r.status == 200 and reply["settings"]["dynamics"] == "one-euro"
-    conn.request("POST", "/api/control", body=json.dumps({"action": "dynamics", "name": "x"}),
-                 headers={"Content-Type": "application/json", "X-Panel-Token": demo.token})
+    conn.request(
+        "POST",
+        "/api/control",
+        body=json.dumps({"action": "dynamics", "name": "x"}),
+        headers={"Content-Type": "application/json", "X-Panel-Token": demo.token},
+    )
     r = conn.getresponse()
     assert r.status == 400 and "unknown name 'x'" in json.loads(r.read())["message"]
     conn.close()
@@ -113,7 +119,14 @@ def test_the_stream_carries_the_live_state(demo: PanelRun) -> None:
     assert status == 200
     whole = body.decode().split("\n\n")[:-1]  # the last one may be cut
     events = [json.loads(e[6:]) for e in whole if e.startswith("data: ")]
-    assert events and events[-1]["outputs"][0]["kind"] == "none"
+    assert events[0]["outputs"][0]["kind"] == "none"  # the first event is a full one
+    rows = [e["rows"] for e in events if "rows" in e]
+    assert rows, "no channel rows in the stream"
+    v = np.frombuffer(base64.b64decode(rows[-1]["v"]), "<f4").reshape(-1, 2, 61)
+    t = np.frombuffer(base64.b64decode(rows[-1]["t"]), "<f8")
+    assert len(t) == len(v) >= 1
+    weights = v[:, 1, :52]  # filtered weights: what the outputs got
+    assert weights.min() >= 0.0 and weights.max() <= 1.0 and weights.max() > 0.0
 
 
 def test_panel_addresses_parse() -> None:

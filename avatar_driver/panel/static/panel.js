@@ -11,10 +11,13 @@ const el = (tag, cls, text) => {
   return e;
 };
 const PLOT_SECONDS = 10;
+// The stream sends numbers as base64 of little-endian floats (cheap for the server).
+const floats = (b64, Type = Float32Array) => new Type(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer);
 const COLORS = ["#4fa3ff", "#ffb347", "#7ddc7a", "#ff6b9a", "#c59bff", "#5ee0d8", "#f4e04d", "#ff8c5a"];
 
 let info = null;
 let last = null;
+let current = {}; // the run's settings, as last reported
 let source = null;
 let updates = 0;
 let plotData = { t: [], raw: [], filtered: [] };
@@ -30,6 +33,7 @@ async function control(body) {
   });
   const data = await r.json();
   $("message").textContent = data.message || "";
+  if (data.settings) current = data.settings;
   return data;
 }
 
@@ -135,7 +139,7 @@ function buildControls(settings) {
     if (r.ok) buildTuning(r.settings);
   });
   buildTuning(settings);
-  $("pause").addEventListener("click", () => control({ action: "pause", paused: !(last && last.settings.paused) }));
+  $("pause").addEventListener("click", () => control({ action: "pause", paused: !current.paused }));
   $("save-gain").addEventListener("click", () => control({ action: "save", what: "gain" }));
   $("save-dynamics").addEventListener("click", () => control({ action: "save", what: "dynamics" }));
   $("cal-path").value = info.profile;
@@ -143,7 +147,7 @@ function buildControls(settings) {
   $("cal-cancel").addEventListener("click", () => control({ action: "calibrate-cancel" }));
   const sel = $("plot-channels");
   info.channels.forEach((n) => sel.appendChild(new Option(n, n, false, ["jawOpen", "eyeBlinkLeft", "headYaw"].includes(n))));
-  sel.addEventListener("change", () => connect());
+  sel.addEventListener("change", () => pickPlot());
 }
 
 function outputRow(o, k) {
@@ -240,19 +244,24 @@ function onSnapshot(s) {
   $("cpu").textContent = s.cpu.toFixed(1);
   $("latency").textContent = s.latency_ms != null ? s.latency_ms.toFixed(1) : "-";
   $("face").textContent = s.face === undefined ? "-" : (s.face ? "yes" : "no");
-  $("source").textContent = s.source + (s.note ? ` [${s.note}]` : "");
-  $("pause").textContent = s.settings.paused ? "Resume" : "Pause";
-  if (s.weights) s.weights.forEach((v, k) => setMeter(bars[k], v));
-  if (s.pose) updatePose(s.pose);
-  updateMeters("regions", s.regions ?? (s.confidence != null ? { face: s.confidence } : null));
-  updateMeters("movement", s.movement ?? null);
-  updateOutputs(s.outputs);
-  updateCalibration(s.settings.calibration);
-  if (s.errors && s.errors.length) $("message").textContent = s.errors[s.errors.length - 1];
-  if (s.plot) {
-    plotData.t.push(...s.plot.t);
-    s.plot.raw.forEach((col, k) => { (plotData.raw[k] ||= []).push(...col); });
-    s.plot.filtered.forEach((col, k) => { (plotData.filtered[k] ||= []).push(...col); });
+  if (s.settings) current = s.settings;
+  $("pause").textContent = current.paused ? "Resume" : "Pause";
+  if (s.rows) {
+    // each row: raw weights and pose, then filtered ones (what is sent)
+    const t = floats(s.rows.t, Float64Array);
+    const v = floats(s.rows.v);
+    const nc = info.channels.length;
+    const newest = v.subarray((t.length - 1) * 2 * nc + nc, t.length * 2 * nc);
+    for (let k = 0; k < bars.length; k++) setMeter(bars[k], newest[k]);
+    updatePose(newest.subarray(bars.length, bars.length + 9));
+    const picked = plotNames.map((n) => info.channels.indexOf(n));
+    for (let r = 0; r < t.length; r++) {
+      plotData.t.push(t[r]);
+      picked.forEach((c, k) => {
+        (plotData.raw[k] ||= []).push(v[r * 2 * nc + c]);
+        (plotData.filtered[k] ||= []).push(v[r * 2 * nc + nc + c]);
+      });
+    }
     const tEnd = plotData.t[plotData.t.length - 1];
     let cut = 0;
     while (cut < plotData.t.length && plotData.t[cut] < tEnd - PLOT_SECONDS) cut++;
@@ -262,13 +271,30 @@ function onSnapshot(s) {
       plotData.filtered.forEach((c) => c.splice(0, cut));
     }
   }
+  updateMeters("regions", s.regions ?? (s.confidence != null ? { face: s.confidence } : null));
+  const m = s.m ? floats(s.m) : null;
+  let groups = null;
+  if (m) { // each group's strongest movement
+    groups = Object.fromEntries(info.groups.map((g) => [g, 0]));
+    info.channel_groups.forEach((g, k) => { groups[g] = Math.max(groups[g], m[k]); });
+  }
+  updateMeters("movement", groups);
+  if (s.outputs) {
+    $("source").textContent = s.source + (s.note ? ` [${s.note}]` : "");
+    updateOutputs(s.outputs);
+    if (s.errors.length) $("message").textContent = s.errors[s.errors.length - 1];
+  }
+  if (s.settings) updateCalibration(s.settings.calibration);
+}
+
+function pickPlot() {
+  plotNames = [...$("plot-channels").selectedOptions].map((o) => o.value).slice(0, COLORS.length);
+  plotData = { t: [], raw: [], filtered: [] };
 }
 
 function connect() {
-  if (source) source.close();
-  plotNames = [...$("plot-channels").selectedOptions].map((o) => o.value);
-  plotData = { t: [], raw: [], filtered: [] };
-  const q = new URLSearchParams({ token: TOKEN, plot: plotNames.join(",") });
+  pickPlot();
+  const q = new URLSearchParams({ token: TOKEN });
   source = new EventSource(`/events?${q}`);
   source.onmessage = (e) => onSnapshot(JSON.parse(e.data));
 }
@@ -284,29 +310,22 @@ function drawCamera(img) {
     g.fillStyle = "#000";
     g.fillRect(0, 0, c.width, c.height);
   }
-  if (!last || !last.landmarks) return;
-  const lm = last.landmarks;
-  g.fillStyle = "#7ddc7a";
-  for (let i = 0; i < lm.length; i += 2) g.fillRect(lm[i] * c.width - 0.75, lm[i + 1] * c.height - 0.75, 1.5, 1.5);
-  const b = last.box;
-  g.strokeStyle = "#ffb347";
-  g.lineWidth = 2;
-  g.strokeRect(b[0] * c.width, b[1] * c.height, (b[2] - b[0]) * c.width, (b[3] - b[1]) * c.height);
 }
 
 function pollCamera() {
   // One picture at a time, about 10 a second: the page asks only as fast as it draws.
+  let wait = 100;
   fetch(`/frame.jpg?token=${encodeURIComponent(TOKEN)}`)
     .then((r) => (r.status === 200 ? r.blob() : null))
     .then((blob) => {
-      if (!blob) { drawCamera(null); return; }
+      if (!blob) { drawCamera(null); wait = 1000; return; }
       const img = new Image();
       const url = URL.createObjectURL(blob);
       img.onload = () => { drawCamera(img); URL.revokeObjectURL(url); };
       img.src = url;
     })
     .catch(() => {})
-    .finally(() => setTimeout(pollCamera, 100));
+    .finally(() => setTimeout(pollCamera, wait));
 }
 
 function drawPlot() {
@@ -351,9 +370,10 @@ async function start() {
   const r = await fetch(`/api/info?token=${encodeURIComponent(TOKEN)}`);
   info = await r.json();
   buildShapes();
+  current = info.settings;
   buildControls(info.settings);
   connect();
-  pollCamera();
+  if (info.pictures) pollCamera(); else drawCamera(null);
   requestAnimationFrame(drawPlot);
   setInterval(() => { $("ups").textContent = String(updates); document.body.dataset.ups = String(updates); updates = 0; }, 1000);
 }
