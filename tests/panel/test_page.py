@@ -143,8 +143,10 @@ def test_clip_shows_camera_landmarks_pose_and_plot(browser: Any, clip_run: Any) 
     movement = page.text_content("#movement")
     assert "mouth" in movement and "head" in movement
     assert wait_for(lambda: page.evaluate("plotData.t.length") > 30, 10)
-    assert page.evaluate("plotData.raw.length") == page.evaluate("plotData.filtered.length") == 3
-    time.sleep(1.5)  # a smile or two on the bars for the screenshot
+    assert page.evaluate("plotData.raw.length") == page.evaluate("plotData.filtered.length") == 4
+    raw, filtered = page.evaluate("[plotData.raw[2], plotData.filtered[2]]")  # mouthSmileLeft
+    assert len(raw) == len(filtered) == page.evaluate("plotData.t.length")
+    time.sleep(4.0)  # a smile or two on the bars and the plot, for the screenshot
     out = ROOT / "docs" / "img" / "panel.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(out), full_page=True)

@@ -5,6 +5,10 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import re
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +16,9 @@ import numpy as np
 import pytest
 
 from avatar_driver.errors import ConfigError
-from avatar_driver.panel.server import parse_address
+from avatar_driver.panel.server import DEFAULT_PORT, parse_address
 
+from ..conftest import ROOT, cli_env, run_cli
 from .conftest import PanelRun
 
 
@@ -135,3 +140,49 @@ def test_panel_addresses_parse() -> None:
     assert parse_address("9000") == ("127.0.0.1", 9000)
     with pytest.raises(ConfigError, match="bad port 'x'"):
         parse_address("127.0.0.1:x")
+
+
+def test_a_taken_default_port_gives_a_free_one_printed_under_quiet() -> None:
+    holder = socket.socket()
+    try:
+        holder.bind(("127.0.0.1", DEFAULT_PORT))
+        holder.listen()
+    except OSError:
+        pass  # taken already, by someone else: the same situation
+    try:
+        r = run_cli(["run", "--source", "demo", "--output", "none", "--quiet", "--panel",
+                     "--max-frames", "30"])  # fmt: skip
+    finally:
+        holder.close()
+    assert r.returncode == 0, r.stderr
+    m = re.search(r"panel at http://127\.0\.0\.1:(\d+)/\?token=[\w-]{20,}", r.stderr)
+    assert m and int(m.group(1)) != DEFAULT_PORT, r.stderr
+    assert r.stderr.count("\n") == 1  # --quiet: the address and nothing else
+
+
+def test_panel_command_opens_the_browser_on_the_address(tmp_path: Path) -> None:
+    """`BROWSER` is webbrowser's own way to name the browser; ours records what it got."""
+    opened = tmp_path / "opened"
+    browser = tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
+    browser.chmod(0o755)
+    env = {**cli_env(), "BROWSER": str(browser)}
+    r = subprocess.run(
+        [sys.executable, "-m", "avatar_driver", "panel", "--source", "demo", "--output", "none",
+         "--panel", "127.0.0.1:0", "--max-frames", "45", "--quiet"],
+        capture_output=True, text=True, timeout=60, env=env, cwd=ROOT,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    url = re.search(r"panel at (\S+)", r.stderr)
+    assert url and opened.read_text().strip() == url.group(1)
+
+
+def test_panel_command_without_a_browser_just_prints(tmp_path: Path) -> None:
+    env = {**cli_env(), "BROWSER": str(tmp_path / "missing-browser")}
+    r = subprocess.run(
+        [sys.executable, "-m", "avatar_driver", "panel", "--source", "demo", "--output", "none",
+         "--panel", "127.0.0.1:0", "--max-frames", "30", "--quiet"],
+        capture_output=True, text=True, timeout=60, env=env, cwd=ROOT,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "panel at http://127.0.0.1:" in r.stderr

@@ -146,7 +146,7 @@ function buildControls(settings) {
   $("cal-start").addEventListener("click", () => control({ action: "calibrate", mode: $("cal-mode").value, path: $("cal-path").value }));
   $("cal-cancel").addEventListener("click", () => control({ action: "calibrate-cancel" }));
   const sel = $("plot-channels");
-  info.channels.forEach((n) => sel.appendChild(new Option(n, n, false, ["jawOpen", "eyeBlinkLeft", "headYaw"].includes(n))));
+  info.channels.forEach((n) => sel.appendChild(new Option(n, n, false, ["eyeBlinkLeft", "jawOpen", "mouthSmileLeft", "headYaw"].includes(n))));
   sel.addEventListener("change", () => pickPlot());
 }
 
