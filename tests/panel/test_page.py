@@ -222,3 +222,51 @@ def test_clip_dynamics_saved_to_a_config_run_accepts(
     finally:
         config.unlink(missing_ok=True)
     page.close()
+
+
+def test_vrchat_row_names_the_avatar_and_its_driven_parameters(
+    browser: Any, receiver: Receiver, tmp_path: Path
+) -> None:
+    """After VRChat's /avatar/change, the row says which avatar and how many parameters,
+    the same count the output itself logs."""
+    import json
+    import re
+    import socket
+
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    from ..conftest import free_udp_port
+
+    p = "/avatar/parameters/"
+    params = [
+        {"name": "v2/JawOpen", "input": {"address": p + "v2/JawOpen", "type": "Float"}},
+        {"name": "v2/MouthClosed", "input": {"address": p + "v2/MouthClosed", "type": "Float"}},
+        {"name": "EyeTrackingActive",
+         "input": {"address": p + "EyeTrackingActive", "type": "Bool"}},
+        {"name": "VelocityX", "output": {"address": p + "VelocityX", "type": "Float"}},
+    ]  # fmt: skip
+    folder = tmp_path / "usr_test" / "Avatars"
+    folder.mkdir(parents=True)
+    avatar = "avtr_panel_test"
+    (folder / f"{avatar}.json").write_text(
+        json.dumps({"id": avatar, "name": "Panel Test", "parameters": params})
+    )
+    listen = free_udp_port()
+    run = PanelRun(["--source", "demo", "--output", f"vrchat:127.0.0.1:{receiver.port}",
+                    "--vrchat-listen", f"127.0.0.1:{listen}",
+                    "--vrchat-osc-folder", str(tmp_path)])  # fmt: skip
+    try:
+        page = _open(browser, run)
+        cell = "#outputs tbody tr:first-child td:nth-child(4)"
+        assert wait_for(lambda: "no avatar yet" in page.text_content(cell), 10)
+        b = OscMessageBuilder("/avatar/change")
+        b.add_arg(avatar)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(b.build().dgram, ("127.0.0.1", listen))
+        assert wait_for(lambda: "avatar Panel Test" in page.text_content(cell), 10)
+        logged = wait_for(lambda: [ln for ln in run.lines if "avatar Panel Test:" in ln], 5)
+        n = re.search(r"(\d+) OSC parameters", logged[0])
+        assert n and page.text_content(cell) == f"{n.group(1)} params, avatar Panel Test"
+        page.close()
+    finally:
+        run.stop()
