@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-MODES = ("no panel", "panel, no page", "panel, page open")
+MODES = ("no panel", "panel, no page", "panel, plain client", "panel, page open")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -73,9 +73,12 @@ def one(source: str, seconds: float, mode: str, browser: Any, model: str | None)
                             env=env, cwd=ROOT)  # fmt: skip
     assert proc.stdin is not None and proc.stdout is not None
     page = None
+    client: PlainClient | None = None
     if mode != MODES[0]:
         url = proc.stdout.readline().split("panel at ", 1)[1].strip()
         if mode == MODES[2]:
+            client = PlainClient(url)
+        if mode == MODES[3]:
             page = browser.new_page()
             page.goto(url)
             page.wait_for_selector("#shapes .row")
@@ -86,12 +89,50 @@ def one(source: str, seconds: float, mode: str, browser: Any, model: str | None)
         time.sleep(seconds / 2)
         ups = int(page.get_attribute("body", "data-ups") or 0)
     line = proc.stdout.readline()
+    if client is not None:
+        ups = client.close()
     proc.wait(30)
     if page is not None:
         page.close()
     out: dict[str, Any] = json.loads(line)
     out["page_updates_per_s"] = ups
     return out
+
+
+class PlainClient:
+    """What the page asks for (the stream, pictures included) without a browser's
+    rendering, from this process: the run's CPU then shows the panel's own cost only."""
+
+    def __init__(self, url: str) -> None:
+        import http.client
+        import threading
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        self.host, self.token = parts.netloc, parts.query.removeprefix("token=")
+        self.events = 0
+        self.stop = threading.Event()
+        self._conn = http.client.HTTPConnection
+        self._t0 = time.perf_counter()
+        self.threads = [threading.Thread(target=self._stream, daemon=True)]
+        for t in self.threads:
+            t.start()
+
+    def _stream(self) -> None:
+        c = self._conn(self.host, timeout=10)
+        c.request("GET", f"/events?token={self.token}")
+        r = c.getresponse()
+        while not self.stop.is_set():
+            line = r.readline()
+            if not line:
+                break
+            self.events += line.startswith(b"data: ")
+        c.close()
+
+    def close(self) -> float:
+        rate = self.events / (time.perf_counter() - self._t0)
+        self.stop.set()
+        return rate
 
 
 def main() -> None:
@@ -103,6 +144,7 @@ def main() -> None:
     media = os.environ.get("AVATAR_DRIVER_MEDIA", str(ROOT.parent / "shared" / "media"))
     ap.add_argument("--clip", default=str(Path(media) / "single_face.mp4"))
     ap.add_argument("--model", default=os.environ.get("AVATAR_DRIVER_MODEL"))
+    ap.add_argument("--sources", choices=("both", "demo", "clip"), default="both")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if args.child:
@@ -110,9 +152,9 @@ def main() -> None:
         return
     from playwright.sync_api import sync_playwright
 
-    sources = ["demo"]
+    sources = [] if args.sources == "clip" else ["demo"]
     tmp = tempfile.TemporaryDirectory()
-    if args.model and Path(args.clip).is_file():
+    if args.sources != "demo" and args.model and Path(args.clip).is_file():
         sources.append(_looped(Path(args.clip), Path(tmp.name), args.seconds + 5))
     results: dict[str, dict[str, list[dict[str, Any]]]] = {}
     with tempfile.TemporaryDirectory() as profile, sync_playwright() as p:
@@ -136,15 +178,15 @@ def main() -> None:
     if args.json:
         print(json.dumps(summary, indent=2))
         return
-    print("| source | configuration | CPU % of a core | added | latency median / p95 ms | "
-          "page updates/s |\n| --- | --- | --- | --- | --- | --- |")  # fmt: skip
+    print("| source | configuration | frames | CPU % of a core | added | latency median / p95 ms"
+          " | page updates/s |\n| --- | --- | --- | --- | --- | --- | --- |")  # fmt: skip
     for source, by_mode in summary.items():
         base = by_mode[MODES[0]]["cpu_pct"]
         for mode, r in by_mode.items():
             ups = "" if r["page_updates_per_s"] is None else f"{r['page_updates_per_s']:.0f}"
             lat = f"{r['latency_median_ms']:.2f} / {r['latency_p95_ms']:.2f}"
             cpu = f"{r['cpu_pct']:.2f} | {r['cpu_pct'] - base:+.2f}"
-            print(f"| {source} | {mode} | {cpu} | {lat} | {ups} |")
+            print(f"| {source} | {mode} | {r['frames']:.0f} | {cpu} | {lat} | {ups} |")
 
 
 def _looped(clip: Path, folder: Path, seconds: float) -> str:

@@ -3,8 +3,8 @@
 Standard library only (`http.server.ThreadingHTTPServer`): one page on loopback, a few
 requests a second and one stream per open tab need no framework, and the project gains
 no dependency. Server-sent events carry the live state (one direction is all it needs;
-EventSource reconnects by itself), JSON POSTs the controls, and the camera picture is a
-JPEG fetched by the page as fast as it draws (frames never leave this process otherwise).
+EventSource reconnects by itself) including a small JPEG of the camera a few times a
+second (frames never leave this process otherwise), and JSON POSTs the controls.
 
 Every request must carry the token (``?token=`` or the ``X-Panel-Token`` header) and a
 Host naming this server; a request with an Origin other than the page's is refused. That
@@ -13,6 +13,7 @@ keeps other sites in the user's browser and DNS-rebinding pages out.
 
 from __future__ import annotations
 
+import base64
 import errno
 import hmac
 import ipaddress
@@ -42,6 +43,9 @@ DEFAULT_PORT = 8787
 #: slow-changing parts (outputs, settings).
 UPDATE_HZ = 25.0
 FULL_EVERY = 5
+#: Every `PICTURE_EVERY`th event carries the camera picture (~8 a second): in the stream,
+#: since an HTTP request per picture costs more than the picture (header parsing).
+PICTURE_EVERY = 3
 JPEG_WIDTH = 320
 JPEG_QUALITY = 70
 MAX_BODY = 64 * 1024
@@ -49,7 +53,7 @@ LANDMARK_RGB = (125, 220, 122)
 BOX_RGB = (255, 179, 71)
 BOX_PAD_PX = 4
 _STATIC = {"panel.js": "text/javascript", "panel.css": "text/css"}
-_CSP = "default-src 'self'; img-src 'self' blob:; style-src 'self'; script-src 'self'"
+_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'"
 
 
 def parse_address(text: str | None) -> tuple[str, int | None]:
@@ -306,6 +310,7 @@ class _Handler(BaseHTTPRequestHandler):
         period = 1.0 / UPDATE_HZ
         due = time.perf_counter()
         n = 0
+        pictures = bool(getattr(monitor.pipeline.source, "needs_tracker", False))
         try:
             while not panel.closing.is_set():
                 full = n % FULL_EVERY == 0
@@ -313,6 +318,8 @@ class _Handler(BaseHTTPRequestHandler):
                 snap, since = monitor.snapshot(since, full=full)
                 if full:
                     snap["settings"] = panel.controls.settings()
+                if pictures and n % PICTURE_EVERY == 1 and (jpeg := panel.jpeg()):
+                    snap["jpeg"] = base64.b64encode(jpeg).decode()
                 data = json.dumps(snap, default=_plain, separators=(",", ":"))
                 self.wfile.write(f"data: {data}\n\n".encode())
                 self.wfile.flush()

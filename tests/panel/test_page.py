@@ -144,8 +144,10 @@ def test_clip_shows_camera_landmarks_pose_and_plot(browser: Any, clip_run: Any) 
     assert "mouth" in movement and "head" in movement
     assert wait_for(lambda: page.evaluate("plotData.t.length") > 30, 10)
     assert page.evaluate("plotData.raw.length") == page.evaluate("plotData.filtered.length") == 4
-    raw, filtered = page.evaluate("[plotData.raw[2], plotData.filtered[2]]")  # mouthSmileLeft
-    assert len(raw) == len(filtered) == page.evaluate("plotData.t.length")
+    lengths = page.evaluate(  # mouthSmileLeft's raw and filtered samples, and their times
+        "[plotData.raw[2].length, plotData.filtered[2].length, plotData.t.length]"
+    )
+    assert lengths[0] == lengths[1] == lengths[2], lengths
     time.sleep(4.0)  # a smile or two on the bars and the plot, for the screenshot
     out = ROOT / "docs" / "img" / "panel.png"
     out.parent.mkdir(parents=True, exist_ok=True)

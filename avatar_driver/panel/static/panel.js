@@ -239,6 +239,11 @@ function updateCalibration(cal) {
 
 function onSnapshot(s) {
   last = s;
+  if (s.jpeg) {
+    const img = new Image();
+    img.onload = () => drawCamera(img);
+    img.src = `data:image/jpeg;base64,${s.jpeg}`;
+  }
   updates++;
   $("fps").textContent = s.fps.toFixed(1);
   $("cpu").textContent = s.cpu.toFixed(1);
@@ -312,21 +317,6 @@ function drawCamera(img) {
   }
 }
 
-function pollCamera() {
-  // One picture at a time, about 10 a second: the page asks only as fast as it draws.
-  let wait = 100;
-  fetch(`/frame.jpg?token=${encodeURIComponent(TOKEN)}`)
-    .then((r) => (r.status === 200 ? r.blob() : null))
-    .then((blob) => {
-      if (!blob) { drawCamera(null); wait = 1000; return; }
-      const img = new Image();
-      const url = URL.createObjectURL(blob);
-      img.onload = () => { drawCamera(img); URL.revokeObjectURL(url); };
-      img.src = url;
-    })
-    .catch(() => {})
-    .finally(() => setTimeout(pollCamera, wait));
-}
 
 function drawPlot() {
   const c = $("plot");
@@ -373,7 +363,7 @@ async function start() {
   current = info.settings;
   buildControls(info.settings);
   connect();
-  if (info.pictures) pollCamera(); else drawCamera(null);
+  drawCamera(null);
   requestAnimationFrame(drawPlot);
   setInterval(() => { $("ups").textContent = String(updates); document.body.dataset.ups = String(updates); updates = 0; }, 1000);
 }
