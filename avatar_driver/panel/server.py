@@ -109,12 +109,12 @@ class PanelServer:
     @staticmethod
     def _bind(host: str, port: int | None, handler: type[_Handler]) -> _Server:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        _Server.address_family = family
+        server = type("Server", (_Server,), {"address_family": family})
         try:
-            return _Server((host, DEFAULT_PORT if port is None else port), handler)
+            return server((host, DEFAULT_PORT if port is None else port), handler)
         except OSError as e:
             if port is None and e.errno == errno.EADDRINUSE:
-                return _Server((host, 0), handler)  # the default is taken: any free one
+                return server((host, 0), handler)  # the default is taken: any free one
             raise ConfigError(f"--panel: cannot listen on {host}:{port} ({e.strerror})") from e
 
     def _allowed_hosts(self) -> set[str]:
