@@ -7,11 +7,12 @@ Errors print one line, never a traceback (set AVATAR_DRIVER_DEBUG=1 to see one).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -177,6 +178,45 @@ def _output_extra(args: argparse.Namespace) -> dict[str, Any]:
     return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
 
 
+def _add_panel_argument(p: argparse.ArgumentParser, default: str | None = None) -> None:
+    p.add_argument(
+        "--panel",
+        nargs="?",
+        const="",
+        default=default,
+        metavar="HOST:PORT",
+        help="serve the control panel (default 127.0.0.1:8787, or a free port if taken); "
+        "its address and access token are printed",
+    )
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    """What `run` and `panel` share beyond the source and outputs."""
+    p.add_argument("--quiet", action="store_true", help="no live status line")
+    p.add_argument(
+        "--calibration", metavar="FILE", help="calibration profile from `avatar-driver calibrate`"
+    )
+    p.add_argument(
+        "--auto-calibrate",
+        action="store_true",
+        help="adapt neutral and range while running (no calibration ritual needed)",
+    )
+    p.add_argument(
+        "--final-neutral",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="send the neutral face when the run ends (default: on; --no-final-neutral keeps "
+        "the last expression, e.g. as the last key of a --fast take into Blender)",
+    )
+    p.add_argument(
+        "--headset",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="VR headset over the eyes: eyes and brows held at neutral, EyeTrackingActive "
+        "off (auto: detected when the upper face is covered for a second)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Drive an avatar's face from a webcam.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
@@ -184,29 +224,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="track a face and stream it to the outputs")
     _add_run_arguments(run)
-    run.add_argument("--quiet", action="store_true", help="no live status line")
-    run.add_argument(
-        "--calibration", metavar="FILE", help="calibration profile from `avatar-driver calibrate`"
-    )
-    run.add_argument(
-        "--auto-calibrate",
-        action="store_true",
-        help="adapt neutral and range while running (no calibration ritual needed)",
-    )
-    run.add_argument(
-        "--final-neutral",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="send the neutral face when the run ends (default: on; --no-final-neutral keeps "
-        "the last expression, e.g. as the last key of a --fast take into Blender)",
-    )
-    run.add_argument(
-        "--headset",
-        choices=("auto", "on", "off"),
-        default="auto",
-        help="VR headset over the eyes: eyes and brows held at neutral, EyeTrackingActive "
-        "off (auto: detected when the upper face is covered for a second)",
-    )
+    _add_run_options(run)
+    _add_panel_argument(run)
+    _add_output_arguments(run)
+    panel = sub.add_parser("panel", help="run with the control panel and open it in a browser")
+    _add_run_arguments(panel)
+    _add_run_options(panel)
+    _add_panel_argument(panel, default="")
+    panel.add_argument("--no-browser", action="store_true", help="only print the address")
+    _add_output_arguments(panel)
 
     cal = sub.add_parser("calibrate", help="record a calibration profile for your face")
     cal.add_argument("--source", default="camera", help="camera[:INDEX] or a video file")
@@ -219,7 +245,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="video files: the first S seconds show a relaxed face (default 0.5)",
     )
     cal.add_argument("--model", metavar="PATH", help="face_landmarker.task to use")
-    _add_output_arguments(run)
 
     bench = sub.add_parser("bench", help="measure the pipeline per stage (no pacing)")
     _registry_help(bench.add_argument("--source", default="demo"), _source_help)
@@ -310,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    if args.command == "run":
+    if args.command in ("run", "panel"):
         return _cmd_run(args)
     if args.command == "calibrate":
         from .calibrate import run_calibrate
@@ -375,7 +400,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if not args.quiet:
             outs = ", ".join(o.describe() for o in pipeline.outputs)
             print(f"{PROG}: {pipeline.source.description} -> {outs}", file=sys.stderr)
-        result = pipeline.run()
+        with _panel(args, opts, pipeline):
+            result = pipeline.run()
     if not args.quiet:
         print(
             f"{PROG}: {result.frames} frames, face in {result.faces}, "
@@ -395,6 +421,35 @@ def _solver_signals(pipeline: Any) -> None:
     for signum, method in ((signal.SIGUSR1, "recenter"), (signal.SIGUSR2, "recalibrate")):
         calls = [getattr(s, method) for s in solvers if hasattr(s, method)]
         signal.signal(signum, lambda *_a, calls=calls: [c() for c in calls])
+
+
+@contextlib.contextmanager
+def _panel(args: argparse.Namespace, opts: Any, pipeline: Any) -> Iterator[None]:
+    """The control panel around a run, when asked for (`--panel`, or `panel`)."""
+    address = getattr(args, "panel", None)
+    if address is None:
+        yield
+        return
+    from pathlib import Path
+
+    from .panel import Panel, RunContext
+
+    ctx = RunContext(
+        source=opts.source,
+        config_path=Path(args.config) if args.config else None,
+        config=opts.config,
+        calibration=Path(args.calibration) if args.calibration else None,
+        dynamics=opts.dynamics,
+        auto_calibrate=opts.auto_calibrate,
+    )
+    with Panel.start(pipeline, ctx, address or None) as panel:
+        print(f"{PROG}: panel at {panel.url}", file=sys.stderr, flush=True)  # even --quiet
+        if args.command == "panel" and not args.no_browser:
+            import webbrowser
+
+            with contextlib.suppress(Exception):  # no browser: the printed address will do
+                webbrowser.open(panel.url)
+        yield
 
 
 def _cmd_mapping(args: argparse.Namespace) -> int:

@@ -77,6 +77,11 @@ class FilterDynamics:
         self._zeros = np.zeros(N_SHAPES, np.float32)
         self._ones = np.ones(N_SHAPES, np.float32)
 
+    @property
+    def movement(self) -> np.ndarray:
+        """The filter's per-channel movement signal, 0..1 (a live buffer: copy to keep)."""
+        return self._filter.movement
+
     def reset(self) -> None:
         """Forget all history (a new take or a seek)."""
         self._filter.reset()

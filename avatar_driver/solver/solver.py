@@ -100,6 +100,10 @@ class TrackingSolver:
         if self._auto is not None:
             self._auto.reset()
 
+    def set_gain(self, gain: Mapping[str, float]) -> None:
+        """New expression gain per group (the panel's sliders), checked like the config's."""
+        self._gain = gain_vector(check_gain(gain))
+
     def neutral_weights(self) -> np.ndarray:
         """The calibrated rest face: the profile's neutral through the remap (zeros)."""
         return self.remap(self.remap.neutral).astype(np.float32)

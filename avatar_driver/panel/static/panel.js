@@ -1,0 +1,371 @@
+// avatar-driver panel: live state from /events (server-sent events), controls by JSON POST.
+// No library and no build step; the token comes from the address the terminal printed.
+"use strict";
+
+const TOKEN = new URLSearchParams(location.search).get("token") || "";
+const $ = (id) => document.getElementById(id);
+const el = (tag, cls, text) => {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+};
+const PLOT_SECONDS = 10;
+// The stream sends numbers as base64 of little-endian floats (cheap for the server).
+const floats = (b64, Type = Float32Array) => new Type(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer);
+const COLORS = ["#4fa3ff", "#ffb347", "#7ddc7a", "#ff6b9a", "#c59bff", "#5ee0d8", "#f4e04d", "#ff8c5a"];
+
+let info = null;
+let last = null;
+let current = {}; // the run's settings, as last reported
+let source = null;
+let updates = 0;
+let plotData = { t: [], raw: [], filtered: [] };
+let plotNames = [];
+const bars = [];
+const sliders = {};
+
+async function control(body) {
+  const r = await fetch("/api/control", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-Panel-Token": TOKEN },
+    body: JSON.stringify(body),
+  });
+  const data = await r.json();
+  $("message").textContent = data.message || "";
+  if (data.settings) current = data.settings;
+  return data;
+}
+
+function meter(parent, name) {
+  const row = el("div", "meter");
+  const fill = el("div", "fill");
+  const track = el("div", "track");
+  track.appendChild(fill);
+  const value = el("span", "value", "-");
+  row.append(el("span", "name", name), track, value);
+  parent.appendChild(row);
+  return { fill, value };
+}
+
+function setMeter(m, v) {
+  m.fill.style.width = `${Math.max(0, Math.min(1, v)) * 100}%`;
+  m.value.textContent = v.toFixed(2);
+}
+
+function buildShapes() {
+  const box = $("shapes");
+  info.shapes.forEach((name) => {
+    const row = el("div", "row");
+    row.dataset.shape = name;
+    const fill = el("div", "fill");
+    const track = el("div", "track");
+    track.appendChild(fill);
+    const value = el("span", "value", "0.00");
+    row.append(el("span", "name", name), track, value);
+    box.appendChild(row);
+    bars.push({ fill, value });
+  });
+}
+
+function slider(min, max, step, value, log) {
+  const s = el("input");
+  s.type = "range";
+  s.min = log ? Math.log10(min) : min;
+  s.max = log ? Math.log10(max) : max;
+  s.step = step;
+  s.value = log ? Math.log10(value) : value;
+  s.log = log;
+  s.read = () => (log ? Math.pow(10, Number(s.value)) : Number(s.value));
+  return s;
+}
+
+function throttled(fn, ms) {
+  let timer = null;
+  let pending = null;
+  return (arg) => {
+    pending = arg;
+    if (timer) return;
+    timer = setTimeout(() => { timer = null; fn(pending); }, ms);
+  };
+}
+
+function buildTuning(settings) {
+  const body = $("tuning").querySelector("tbody");
+  body.textContent = "";
+  const sm = settings.smoothing;
+  $("smooth-head").textContent = sm ? sm.key : "smoothing";
+  $("smooth-doc").textContent = sm ? `${sm.key}: ${sm.doc}` : `dynamics ${settings.dynamics}: no smoothing`;
+  info.groups.forEach((g) => {
+    const tr = el("tr");
+    tr.appendChild(el("td", "", g));
+    const gainCell = el("td");
+    const gainValue = el("td", "value");
+    if (info.gain_groups.includes(g) && info.has_solver) {
+      const s = slider(0, info.max_gain, 0.05, settings.gain[g] ?? 1, false);
+      s.dataset.gain = g;
+      gainValue.textContent = s.read().toFixed(2);
+      const send = throttled((v) => control({ action: "gain", group: g, value: v }), 80);
+      s.addEventListener("input", () => { gainValue.textContent = s.read().toFixed(2); send(s.read()); });
+      gainCell.appendChild(s);
+      sliders[`gain:${g}`] = s;
+    } else {
+      gainCell.textContent = "-";
+      gainCell.title = info.has_solver ? "no gain for the head" : "gain needs the tracking solver";
+    }
+    const smCell = el("td");
+    const smValue = el("td", "value");
+    if (sm) {
+      const v = sm.values[g];
+      const s = slider(sm.low, sm.high, 0.01, v, true);
+      s.dataset.smoothing = g;
+      smValue.textContent = v.toPrecision(3);
+      const send = throttled((x) => control({ action: "smoothing", group: g, value: x }), 120);
+      s.addEventListener("input", () => { smValue.textContent = s.read().toPrecision(3); send(Number(s.read().toPrecision(4))); });
+      smCell.appendChild(s);
+    } else {
+      smCell.textContent = "-";
+    }
+    tr.append(gainCell, gainValue, smCell, smValue);
+    body.appendChild(tr);
+  });
+}
+
+function buildControls(settings) {
+  const dyn = $("dynamics");
+  info.dynamics_names.forEach((n) => dyn.appendChild(new Option(n, n, false, n === settings.dynamics)));
+  dyn.addEventListener("change", async () => {
+    const r = await control({ action: "dynamics", name: dyn.value });
+    if (r.ok) buildTuning(r.settings);
+  });
+  buildTuning(settings);
+  $("pause").addEventListener("click", () => control({ action: "pause", paused: !current.paused }));
+  $("save-gain").addEventListener("click", () => control({ action: "save", what: "gain" }));
+  $("save-dynamics").addEventListener("click", () => control({ action: "save", what: "dynamics" }));
+  $("cal-path").value = info.profile;
+  $("cal-start").addEventListener("click", () => control({ action: "calibrate", mode: $("cal-mode").value, path: $("cal-path").value }));
+  $("cal-cancel").addEventListener("click", () => control({ action: "calibrate-cancel" }));
+  const sel = $("plot-channels");
+  info.channels.forEach((n) => sel.appendChild(new Option(n, n, false, ["eyeBlinkLeft", "jawOpen", "mouthSmileLeft", "headYaw"].includes(n))));
+  sel.addEventListener("change", () => pickPlot());
+}
+
+function outputRow(o, k) {
+  const tr = el("tr");
+  tr.dataset.output = o.name;
+  const name = el("td", "", o.name + (o.paused ? " (paused)" : ""));
+  const frames = el("td", "value", String(o.frames));
+  const errors = el("td", o.errors ? "err" : "", String(o.errors));
+  if (o.last_error) errors.title = o.last_error;
+  let sends = o.parameters != null ? `${o.parameters} params` : `${o.datagrams} datagrams`;
+  if (o.avatar !== undefined) sends += o.avatar ? `, avatar ${o.avatar}` : ", no avatar yet";
+  const mapping = el("td");
+  if (o.mappable) {
+    const s = el("select");
+    info.presets.forEach((p) => s.appendChild(new Option(p, p, false, o.mapping === `${p}.toml`)));
+    if (!info.presets.some((p) => o.mapping === `${p}.toml`)) s.appendChild(new Option(o.mapping || "?", "", true, true));
+    s.addEventListener("change", () => s.value && control({ action: "preset", output: k, name: s.value }));
+    mapping.appendChild(s);
+  } else {
+    mapping.textContent = o.mapping || "-";
+  }
+  tr.append(name, frames, errors, el("td", "", sends), mapping);
+  return tr;
+}
+
+function updateOutputs(outputs) {
+  const body = $("outputs").querySelector("tbody");
+  const key = outputs.map((o) => `${o.name}|${o.paused}|${o.mapping}|${o.avatar}`).join(",");
+  if (body.dataset.key !== key) {
+    body.dataset.key = key;
+    body.textContent = "";
+    outputs.forEach((o, k) => body.appendChild(outputRow(o, k)));
+    return;
+  }
+  outputs.forEach((o, k) => {
+    const cells = body.children[k].children;
+    cells[1].textContent = String(o.frames);
+    cells[2].textContent = String(o.errors);
+    cells[2].className = o.errors ? "err" : "";
+    let sends = o.parameters != null ? `${o.parameters} params` : `${o.datagrams} datagrams`;
+    if (o.avatar !== undefined) sends += o.avatar ? `, avatar ${o.avatar}` : ", no avatar yet";
+    cells[3].textContent = sends;
+  });
+}
+
+function updatePose(pose) {
+  const t = $("pose");
+  const rows = [["head", 0], ["left eye", 3], ["right eye", 6]];
+  if (!t.rows.length) {
+    const h = t.insertRow();
+    ["", "yaw", "pitch", "roll"].forEach((x) => h.appendChild(el("th", "", x)));
+    rows.forEach(([n]) => { const r = t.insertRow(); r.appendChild(el("td", "", n)); for (let i = 0; i < 3; i++) r.insertCell(); });
+  }
+  rows.forEach(([, off], k) => {
+    for (let i = 0; i < 3; i++) t.rows[k + 1].cells[i + 1].textContent = `${pose[off + i].toFixed(1)}°`;
+  });
+}
+
+function updateMeters(boxId, values) {
+  const box = $(boxId);
+  if (!values) { box.textContent = "not available"; box.meters = null; return; }
+  const names = Object.keys(values);
+  if (!box.meters || box.meters.names !== names.join()) {
+    box.textContent = "";
+    box.meters = { names: names.join(), items: names.map((n) => meter(box, n)) };
+  }
+  names.forEach((n, k) => setMeter(box.meters.items[k], values[n]));
+}
+
+function updateCalibration(cal) {
+  const steps = $("cal-steps");
+  const log = $("cal-log");
+  if (!cal) return;
+  const lines = cal.lines || [];
+  log.textContent = lines.join("\n");
+  let current = -1;
+  lines.forEach((l) => { const m = /^\[(\d+)\/\d+\]/.exec(l); if (m) current = Number(m[1]) - 1; });
+  if (cal.mode === "guided") {
+    if (!steps.children.length) {
+      ["Relax your face", "Close both eyes", "Eyes and mouth wide", "Smile broadly", "Raise eyebrows", "Frown", "Puff cheeks"]
+        .forEach((s) => steps.appendChild(el("li", "", s)));
+    }
+    [...steps.children].forEach((li, k) => { li.className = k === current && cal.state === "running" ? "current" : ""; });
+  } else {
+    steps.textContent = "";
+  }
+  $("cal-log").dataset.state = cal.state;
+}
+
+function onSnapshot(s) {
+  last = s;
+  if (s.jpeg) {
+    const img = new Image();
+    img.onload = () => drawCamera(img);
+    img.src = `data:image/jpeg;base64,${s.jpeg}`;
+  }
+  updates++;
+  $("fps").textContent = s.fps.toFixed(1);
+  $("cpu").textContent = s.cpu.toFixed(1);
+  $("latency").textContent = s.latency_ms != null ? s.latency_ms.toFixed(1) : "-";
+  $("face").textContent = s.face === undefined ? "-" : (s.face ? "yes" : "no");
+  if (s.settings) current = s.settings;
+  $("pause").textContent = current.paused ? "Resume" : "Pause";
+  if (s.rows) {
+    // each row: raw weights and pose, then filtered ones (what is sent)
+    const t = floats(s.rows.t, Float64Array);
+    const v = floats(s.rows.v);
+    const nc = info.channels.length;
+    const newest = v.subarray((t.length - 1) * 2 * nc + nc, t.length * 2 * nc);
+    for (let k = 0; k < bars.length; k++) setMeter(bars[k], newest[k]);
+    updatePose(newest.subarray(bars.length, bars.length + 9));
+    const picked = plotNames.map((n) => info.channels.indexOf(n));
+    for (let r = 0; r < t.length; r++) {
+      plotData.t.push(t[r]);
+      picked.forEach((c, k) => {
+        (plotData.raw[k] ||= []).push(v[r * 2 * nc + c]);
+        (plotData.filtered[k] ||= []).push(v[r * 2 * nc + nc + c]);
+      });
+    }
+    const tEnd = plotData.t[plotData.t.length - 1];
+    let cut = 0;
+    while (cut < plotData.t.length && plotData.t[cut] < tEnd - PLOT_SECONDS) cut++;
+    if (cut) {
+      plotData.t.splice(0, cut);
+      plotData.raw.forEach((c) => c.splice(0, cut));
+      plotData.filtered.forEach((c) => c.splice(0, cut));
+    }
+  }
+  updateMeters("regions", s.regions ?? (s.confidence != null ? { face: s.confidence } : null));
+  const m = s.m ? floats(s.m) : null;
+  let groups = null;
+  if (m) { // each group's strongest movement
+    groups = Object.fromEntries(info.groups.map((g) => [g, 0]));
+    info.channel_groups.forEach((g, k) => { groups[g] = Math.max(groups[g], m[k]); });
+  }
+  updateMeters("movement", groups);
+  if (s.outputs) {
+    $("source").textContent = s.source + (s.note ? ` [${s.note}]` : "");
+    updateOutputs(s.outputs);
+    if (s.errors.length) $("message").textContent = s.errors[s.errors.length - 1];
+  }
+  if (s.settings) updateCalibration(s.settings.calibration);
+}
+
+function pickPlot() {
+  plotNames = [...$("plot-channels").selectedOptions].map((o) => o.value).slice(0, COLORS.length);
+  plotData = { t: [], raw: [], filtered: [] };
+}
+
+function connect() {
+  pickPlot();
+  const q = new URLSearchParams({ token: TOKEN });
+  source = new EventSource(`/events?${q}`);
+  source.onmessage = (e) => onSnapshot(JSON.parse(e.data));
+}
+
+function drawCamera(img) {
+  const c = $("camera");
+  const g = c.getContext("2d");
+  if (img) {
+    c.width = img.naturalWidth;
+    c.height = img.naturalHeight;
+    g.drawImage(img, 0, 0);
+  } else {
+    g.fillStyle = "#000";
+    g.fillRect(0, 0, c.width, c.height);
+  }
+}
+
+
+function drawPlot() {
+  const c = $("plot");
+  const w = (c.width = c.clientWidth || 900);
+  const h = c.height;
+  const g = c.getContext("2d");
+  g.clearRect(0, 0, w, h);
+  g.strokeStyle = "#2a2e37";
+  g.beginPath();
+  for (let k = 0; k <= 4; k++) { g.moveTo(0, (h * k) / 4); g.lineTo(w, (h * k) / 4); }
+  g.stroke();
+  const t = plotData.t;
+  if (t.length > 1) {
+    const tEnd = t[t.length - 1];
+    plotNames.forEach((name, k) => {
+      const pose = !info.shapes.includes(name);
+      const scale = (v) => (pose ? 0.5 - v / 60 : 1 - v) * (h - 4) + 2; // pose: +-30 degrees
+      [["raw", [4, 3]], ["filtered", []]].forEach(([kind, dash]) => {
+        const col = plotData[kind][k];
+        if (!col) return;
+        g.setLineDash(dash);
+        g.strokeStyle = COLORS[k % COLORS.length];
+        g.globalAlpha = kind === "raw" ? 0.55 : 1;
+        g.beginPath();
+        col.forEach((v, i) => {
+          const x = w - ((tEnd - t[i]) / PLOT_SECONDS) * w;
+          if (i) g.lineTo(x, scale(v)); else g.moveTo(x, scale(v));
+        });
+        g.stroke();
+      });
+      g.setLineDash([]);
+      g.globalAlpha = 1;
+      g.fillStyle = COLORS[k % COLORS.length];
+      g.fillText(name + (pose ? " (°)" : ""), 6, 12 + 12 * k);
+    });
+  }
+  requestAnimationFrame(drawPlot);
+}
+
+async function start() {
+  const r = await fetch(`/api/info?token=${encodeURIComponent(TOKEN)}`);
+  info = await r.json();
+  buildShapes();
+  current = info.settings;
+  buildControls(info.settings);
+  connect();
+  drawCamera(null);
+  requestAnimationFrame(drawPlot);
+  setInterval(() => { $("ups").textContent = String(updates); document.body.dataset.ups = String(updates); updates = 0; }, 1000);
+}
+
+start();
