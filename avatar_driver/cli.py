@@ -265,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--latencies", action="store_true", help="include every frame's latency in the JSON"
     )
 
-    for p in (run, cal, bench):  # which tracker runs the face model (tracking/choice.py)
+    for p in (run, panel, cal, bench):  # which tracker runs the face model (tracking/choice.py)
         p.add_argument(
             "--tracker",
             choices=("mediapipe", "litert", "both") if p is bench else ("mediapipe", "litert"),
@@ -423,6 +423,13 @@ def _solver_signals(pipeline: Any) -> None:
         signal.signal(signum, lambda *_a, calls=calls: [c() for c in calls])
 
 
+def _config_table(path: str | None) -> dict[str, Any]:
+    """The config file as its TOML tables (the panel edits and saves them); {} without one."""
+    from .config import load_toml
+
+    return load_toml(path) if path else {}
+
+
 @contextlib.contextmanager
 def _panel(args: argparse.Namespace, opts: Any, pipeline: Any) -> Iterator[None]:
     """The control panel around a run, when asked for (`--panel`, or `panel`)."""
@@ -437,7 +444,7 @@ def _panel(args: argparse.Namespace, opts: Any, pipeline: Any) -> Iterator[None]
     ctx = RunContext(
         source=opts.source,
         config_path=Path(args.config) if args.config else None,
-        config=opts.config,
+        config=_config_table(args.config),
         calibration=Path(args.calibration) if args.calibration else None,
         dynamics=opts.dynamics,
         auto_calibrate=opts.auto_calibrate,

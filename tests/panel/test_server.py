@@ -95,7 +95,7 @@ def test_a_control_from_the_page_origin_is_taken(demo: PanelRun) -> None:
         headers={"Content-Type": "application/json", "X-Panel-Token": demo.token},
     )
     r = conn.getresponse()
-    assert r.status == 400 and "unknown name 'x'" in json.loads(r.read())["message"]
+    assert r.status == 400 and "unknown dynamics 'x'" in json.loads(r.read())["message"]
     conn.close()
 
 
