@@ -19,6 +19,7 @@ _F32 = np.float32
 #: Face regions whose visibility `Frame.regions` reports, in order.
 REGION_NAMES: tuple[str, ...] = ("eyes", "brows", "mouth")
 _FACE_VISIBLE = N_SHAPES + len(POSE_NAMES) + EXTRA_NAMES.index("faceVisible")
+_EYES_VISIBLE = N_SHAPES + len(POSE_NAMES) + EXTRA_NAMES.index("eyesVisible")
 
 
 def neutral_weights() -> np.ndarray:
@@ -71,10 +72,12 @@ class Frame:
     def channels(self, out: np.ndarray | None = None) -> np.ndarray:
         """All mapping inputs as one float32 vector in `shapes.CHANNEL_NAMES` order.
 
-        faceVisible always follows `face_present`, whatever the stages left in extras.
+        faceVisible always follows `face_present`, and eyesVisible `face_present and
+        upper_face` (off in headset mode), whatever the stages left in extras.
         `out` (a float vector of that length) receives the values instead of a new array,
         which saves the mapping a copy per frame; it is returned.
         """
         out = np.concatenate((self.weights, self.pose, self.extras), out=out)
         out[_FACE_VISIBLE] = self.face_present
+        out[_EYES_VISIBLE] = self.face_present and self.upper_face
         return out

@@ -71,7 +71,7 @@ def test_unified_v2_known_frame() -> None:
     ch = frame(
         eyeBlinkLeft=0.6, eyeSquintLeft=0.5, eyeWideLeft=0.2, jawLeft=0.3, jawOpen=0.5,
         mouthSmileLeft=0.8, mouthFrownLeft=0.1, mouthStretchLeft=0.3, mouthUpperUpLeft=0.01,
-        mouthRollUpper=0.5, mouthLeft=0.4, browDownRight=0.6, faceVisible=1.0,
+        mouthRollUpper=0.5, mouthLeft=0.4, browDownRight=0.6, faceVisible=1.0, eyesVisible=1.0,
     )  # fmt: skip
     logical = dict(zip((e.name for e in m.entries), m.logical(ch), strict=True))
     expect = {
@@ -118,3 +118,16 @@ def test_unified_v2_neutral_face_is_at_rest() -> None:
     assert logical["ExpressionTrackingActive"] == 0.0
     others = [v for k, v in logical.items() if "Eye" not in k]
     assert np.allclose(others, 0.0)
+
+
+@pytest.mark.parametrize("upper_face", [True, False])
+def test_unified_v2_eye_tracking_off_in_headset_mode(upper_face: bool) -> None:
+    """Under a headset (upper face not tracked) the avatar's own eyes must take over:
+    EyeTrackingActive off, while expressions and lips stay driven."""
+    from avatar_driver.frame import Frame
+
+    m = load_mapping("vrchat-unified-v2")
+    f = Frame(timestamp=0.0, index=0, face_present=True, upper_face=upper_face)
+    logical = dict(zip((e.name for e in m.entries), m.logical(f.channels()), strict=True))
+    assert logical["EyeTrackingActive"] == (1.0 if upper_face else 0.0)
+    assert logical["ExpressionTrackingActive"] == logical["LipTrackingActive"] == 1.0
