@@ -148,8 +148,8 @@ class LiteRtTracker(ClosesOnce):
         num_threads: int = DEFAULT_THREADS,
         tiles: int = 3,
     ) -> None:
-        if num_faces != 1:
-            raise ModelError(f"the litert tracker follows one face, not {num_faces}")
+        if num_faces < 1:
+            raise ModelError(f"the litert tracker needs at least one face, not {num_faces}")
         files = read_bundle(model_path)
         with _native_stderr_silenced():  # LiteRT announces its XNNPACK delegate on fd 2
             self._detector = _Model(files[_FILES[0]], num_threads, _FILES[0])
@@ -170,6 +170,9 @@ class LiteRtTracker(ClosesOnce):
         self._misses = 0  # detector runs since a face was last seen
         #: Detector runs so far (the detector should run only when the face was lost).
         self.detections = 0
+        #: Several performers (`track_faces`): faces to look for, each one's crop + smoother.
+        self.num_faces = num_faces
+        self._tracks: list[tuple[Roi, LandmarkSmoother]] = []
 
     @property
     def roi(self) -> Roi | None:
@@ -232,6 +235,13 @@ class LiteRtTracker(ClosesOnce):
     def detect_face(self, image: np.ndarray, region: Roi | None = None) -> Roi | None:
         """The best face's crop, or None (BlazeFace short range), in the whole image or a
         square `region` of it (a tile, which zooms in on faces too small for the whole)."""
+        found = self.detect_faces(image, region, max_faces=1)
+        return found[0] if found else None
+
+    def detect_faces(
+        self, image: np.ndarray, region: Roi | None = None, max_faces: int = 1
+    ) -> list[Roi]:
+        """Up to `max_faces` face crops, best first, in the whole image or a `region`."""
         self.detections += 1
         h, w = image.shape[:2]
         if region is None:
@@ -243,15 +253,68 @@ class LiteRtTracker(ClosesOnce):
         )
         found = blazeface.weighted_nms(
             *blazeface.decode(regressors[0], scores[0], self._anchors, min_score=MIN_DETECTION),
-            max_faces=1,
+            max_faces=max_faces,
         )
-        if not found:
-            return None
-        face = found[0]
-        lo = letterbox_to_image(face.box[:2], square, w, h)
-        hi = letterbox_to_image(face.box[:2] + face.box[2:], square, w, h)
-        box = np.concatenate((lo, hi - lo))
-        return roi_from_detection(box, letterbox_to_image(face.keypoints, square, w, h), w, h)
+        out = []
+        for face in found:
+            lo = letterbox_to_image(face.box[:2], square, w, h)
+            hi = letterbox_to_image(face.box[:2] + face.box[2:], square, w, h)
+            box = np.concatenate((lo, hi - lo))
+            keypoints = letterbox_to_image(face.keypoints, square, w, h)
+            out.append(roi_from_detection(box, keypoints, w, h))
+        return out
+
+    def track_faces(self, frame: Frame) -> list[Frame]:
+        """Up to `num_faces` tracked frames (faces found, in no fixed order) for one frame.
+
+        Each face keeps its own crop and smoother from frame to frame (video mode); while
+        fewer faces than asked are followed, the detector looks for more, the whole frame
+        and the tiles in turn (a still: all of them at once), and a detection counts as a
+        new face only if the landmark model confirms it and no followed face is there.
+        """
+        assert frame.image is not None, "the tracker needs a frame with an image"
+        image = frame.image
+        h, w = image.shape[:2]
+        video = self.mode == "video"
+        t = self._timestamp(frame.timestamp) if video else 0.0
+        followed: list[tuple[Roi, LandmarkSmoother, np.ndarray, float]] = []
+        for roi, smoother in self._tracks if video else []:
+            if (found := self.landmarks(image, roi)) is not None:
+                followed.append((roi, smoother, *found))
+        if len(followed) < self.num_faces:
+            for roi in self._search_faces(image):
+                if len(followed) >= self.num_faces:
+                    break
+                if any(_same_face(roi, f[0]) for f in followed):
+                    continue
+                if (found := self.landmarks(image, roi)) is not None:
+                    followed.append((roi, LandmarkSmoother(), *found))
+        self._tracks, frames = [], []
+        for _, smoother, raw, presence in followed:
+            roi = roi_from_landmarks(raw, w, h)
+            if any(_same_face(roi, other) for other, _ in self._tracks):
+                continue  # two crops drifted onto one face: keep the first
+            self._tracks.append((roi, smoother))
+            points = smoother.smooth(raw, t, w, h) if video else raw
+            frames.append(self.to_frame(frame, points, presence))
+        return frames
+
+    def _search_faces(self, image: np.ndarray) -> list[Roi]:
+        """Candidate faces: a still searches the whole frame and every tile; a video one of
+        them per frame, in turn (the detector's cost stays one run per frame)."""
+        h, w = image.shape[:2]
+        regions: list[Roi | None] = [None]
+        if self.tiles > 1:
+            regions += tiles(w, h, across=self.tiles)
+        if self.mode == "video":
+            regions = [regions[self._misses % len(regions)]]
+            self._misses += 1
+        found: list[Roi] = []
+        for region in regions:
+            for roi in self.detect_faces(image, region, max_faces=self.num_faces):
+                if not any(_same_face(roi, other) for other in found):
+                    found.append(roi)
+        return found
 
     def landmarks(self, image: np.ndarray, roi: Roi) -> tuple[np.ndarray, float] | None:
         """(478, 3) normalised image landmarks and presence inside `roi`, or None if no face."""
@@ -294,3 +357,8 @@ class LiteRtTracker(ClosesOnce):
     def _close(self) -> None:
         # Interpreters free their buffers when dropped; drop them now, not at exit.
         del self._detector, self._landmarker, self._blendshapes
+
+
+def _same_face(a: Roi, b: Roi) -> bool:
+    """Crops whose centres are closer than half the smaller one's side hold the same face."""
+    return float(np.hypot(a.cx - b.cx, a.cy - b.cy)) < 0.5 * min(a.width, b.width)
