@@ -134,8 +134,9 @@ class LiteRtTracker(ClosesOnce):
     """Callable stage like `landmarker.FaceTracker`: `tracker(frame)` -> tracked frame.
 
     `mode` "video" tracks the face box from frame to frame and smooths landmarks (frames
-    in order); "image" detects afresh on every frame (stills). One face. Where the
-    whole frame shows no face, `tiles` x rows of overlapping tiles are searched too
+    in order); "image" detects afresh on every frame (stills). A call follows one face;
+    `track_faces` follows up to `num_faces`, each in its own crop. Where the whole frame
+    shows no face, `tiles` x rows of overlapping tiles are searched too
     (tracking.roi.tiles), which finds faces too small for one whole-frame detection.
     """
 

@@ -103,6 +103,7 @@ def test_run_faces_with_litert(model: Path, media: Path, tmp_path: Path) -> None
     assert all(len(t.values) >= 1 for t in takes)
     # each performer's own face: four different sets of weights
     rows = np.stack([t.values[0] for t in takes])
-    assert min(
-        float(np.abs(rows[i] - rows[j]).sum()) for i in range(4) for j in range(i + 1, 4)
-    ) > 0.05
+    assert (
+        min(float(np.abs(rows[i] - rows[j]).sum()) for i in range(4) for j in range(i + 1, 4))
+        > 0.05
+    )
