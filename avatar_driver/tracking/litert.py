@@ -169,6 +169,7 @@ class LiteRtTracker(ClosesOnce):
         #: Tiles across the frame when searching for a small face (0: whole frame only).
         self.tiles = tiles
         self._misses = 0  # detector runs since a face was last seen
+        self._last: Roi | None = None  # the crop of the face just lost (zoom there first)
         #: Detector runs so far (the detector should run only when the face was lost).
         self.detections = 0
         #: Several performers (`track_faces`): faces to look for, each one's crop + smoother.
@@ -203,6 +204,8 @@ class LiteRtTracker(ClosesOnce):
         return self.to_frame(frame, points, presence)
 
     def _lost(self) -> None:
+        if self._roi is not None:
+            self._last = self._roi
         self._roi = None
         self._smoother.reset()
 
@@ -218,8 +221,9 @@ class LiteRtTracker(ClosesOnce):
         """Look for a face: the whole frame, then zoomed-in tiles for faces too small for it.
 
         A still tries the whole frame and then every tile. A video spends one detector
-        run per frame: the whole frame on every other frame (as MediaPipe), one tile in
-        turn on the others, so a small face is found within a few frames at no extra cost.
+        run per frame: right after a loss the lost face's area zoomed in, then the whole
+        frame on every other frame (as MediaPipe), one tile in turn on the others, so a
+        small face is found within a few frames at no extra cost.
         """
         h, w = image.shape[:2]
         boxes = tiles(w, h, across=self.tiles) if self.tiles > 1 else []
@@ -230,6 +234,13 @@ class LiteRtTracker(ClosesOnce):
             return None
         k = self._misses
         self._misses += 1
+        if k == 0 and self._last is not None:
+            # Just lost: first look again where the face was, zoomed in (a small face that
+            # one frame of blur or a turn lost is too small for the whole-frame detector).
+            near = dataclasses.replace(self._last.scaled(2.0, square=True), rotation=0.0)
+            if (roi := self.detect_face(image, near)) is not None:
+                return roi
+            return None
         region = boxes[(k // 2) % len(boxes)] if boxes and k % 2 else None
         return self.detect_face(image, region)
 

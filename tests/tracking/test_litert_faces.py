@@ -54,6 +54,23 @@ def test_far_face_is_found_and_tracked(model: Path, media: Path) -> None:
     assert r >= 0.8, r
 
 
+def test_far_face_lost_for_a_frame_is_found_at_once(model: Path, media: Path) -> None:
+    """One empty frame (a dropped or blurred frame) loses the far face; the next frame's
+    one detector run zooms on where it was and finds it (the tiles would take frames)."""
+    frames = load_frames(str(media / "single_face.mp4"))[:40]
+    far = [degrade.far(f.image, 0.3) for f in frames]
+    wall = np.full_like(far[0], far[0][0, 0])
+    images = [wall if k == 20 else img for k, img in enumerate(far)]
+    with LiteRtTracker(model) as tracker:
+        found = []
+        for k, img in enumerate(images):
+            found.append(tracker(Frame(timestamp=k / 30, image=img)).face_present)
+            if k == 19:
+                before = tracker.detections
+        assert tracker.detections == before + 1  # one run: the zoom where the face was
+    assert all(found[10:20]) and not found[20] and all(found[21:])
+
+
 @pytest.mark.parametrize("n", [2, 3, 4, 5])
 def test_group_photo_gives_every_performer_a_face(model: Path, media: Path, n: int) -> None:
     """group_six.jpg: MediaPipe's whole-frame detector finds none of the six small faces;
