@@ -1,13 +1,15 @@
 """Robustness benchmark: raw MediaPipe and the tool on degraded variants of the shared media.
 
     python benchmarks/robustness.py [--model PATH] [--media DIR] [--variants a,b] [--json]
+                                    [--tracker mediapipe|litert]
 
 Variants (`avatar_driver.degrade`): far x0.5/0.3/0.2, headset, hand over the mouth, dark,
 side light, blur, glasses; each made with OpenCV from every frame of single_face.mp4 and
 face_noface.mov (covers placed with the landmarks found on the clean frame). Each variant
-is tracked like the tool tracks a video (VIDEO mode, a fresh tracker per variant and clip)
-and goes through two chains:
-- raw: MediaPipe's weights as they come (a frame without a face reads all zeros);
+is tracked like the tool tracks a video (VIDEO mode, a fresh tracker per variant and clip,
+`--tracker` picks MediaPipe's task or the LiteRT tracker with its zoom and tiles; the clean
+reference is always the same tracker on the clean clip) and goes through two chains:
+- raw: the tracker's weights as they come (a frame without a face reads all zeros);
 - tool: solver (with a profile made from the clean clip's first 0.5 s, as a user calibrates
   once) then the default cortical dynamics (`tool_chain`).
 "headset + own face" is the headset variant tracked through `headset.UpperFacePaste`
@@ -53,6 +55,7 @@ from avatar_driver.shapes import ARKIT_NAMES, INDEX, UNAVAILABLE
 from avatar_driver.solver import TrackingSolver, profile_from_neutral
 from avatar_driver.solver.calibration import Profile
 from avatar_driver.solver.measures import measure
+from avatar_driver.tracking.choice import TRACKERS, create_tracker
 from avatar_driver.tracking.landmarker import FaceTracker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -156,6 +159,7 @@ def track_variant(
     model: str,
     profile: Profile | None,
     patch: UpperFacePatch | None = None,
+    kind: str = "mediapipe",
 ) -> Run:
     """Track one variant in VIDEO mode and pass each frame through the tool chain.
 
@@ -164,7 +168,7 @@ def track_variant(
     raw: list[Frame] = []
     tool: list[Frame] = []
     make = "headset" if variant == PASTED else variant
-    with FaceTracker(model, mode="video") as mediapipe:
+    with create_tracker(kind, model, mode="video") as mediapipe:
         tracker: Chain = mediapipe
         if variant == PASTED:
             assert patch is not None
@@ -234,11 +238,11 @@ def metrics(
 
 
 def still_metrics(
-    stills: dict[str, np.ndarray], model: str, variants: Sequence[str]
+    stills: dict[str, np.ndarray], model: str, variants: Sequence[str], kind: str = "mediapipe"
 ) -> dict[str, dict[str, float]]:
     """Face found (share of stills) and mouth MAE against the clean still, IMAGE mode."""
     out: dict[str, dict[str, float]] = {}
-    with FaceTracker(model, mode="image") as tracker:
+    with create_tracker(kind, model, mode="image") as tracker:
         clean = {k: tracker(Frame(timestamp=0.0, image=v)) for k, v in stills.items()}
         for variant in variants:
             found, maes = 0, []
@@ -289,6 +293,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--media", default=os.environ.get("AVATAR_DRIVER_MEDIA"))
     ap.add_argument("--variants", help="comma-separated subset of the variants")
     ap.add_argument("--json", action="store_true", help="print the numbers as JSON too")
+    ap.add_argument("--tracker", choices=TRACKERS, default="mediapipe")
+    ap.add_argument("--no-stills", action="store_true", help="skip the stills table")
     args = ap.parse_args(argv)
     model = args.model or str(SHARED / "models" / "face_landmarker.task")
     media = Path(args.media) if args.media else SHARED / "media"
@@ -315,23 +321,34 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         landmarks = lms[k]
         assert landmarks is not None
         patches[name] = record_patch(images[k], landmarks)
-        first = track_variant(images, lms, rate, "clean", model, None)
+        first = track_variant(images, lms, rate, "clean", model, None, kind=args.tracker)
         # the profile needs the aspect ratio: the stripped frames keep it
         profiles[name] = profile_of(first.raw)
-        clean[name] = track_variant(images, lms, rate, "clean", model, profiles[name])
+        clean[name] = track_variant(
+            images, lms, rate, "clean", model, profiles[name], kind=args.tracker
+        )
     rows: dict[str, dict[str, dict[str, float]]] = {
         "clean": {c: metrics(clean, clean, rates, c) for c in ("raw", "tool")}
     }
     for variant in variants:
         runs = {
-            name: track_variant(images, lms, rate, variant, model, profiles[name], patches[name])
+            name: track_variant(
+                images, lms, rate, variant, model, profiles[name], patches[name], args.tracker
+            )
             for name, (images, lms, rate) in clips.items()
         }
         rows[variant] = {c: metrics(runs, clean, rates, c) for c in ("raw", "tool")}
         print(f"  {variant}: {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     stills = {name: read_still(media / name) for name in STILLS}
-    still_rows = still_metrics(stills, model, ["clean", *(v for v in variants if v != PASTED)])
-    print(f"Clips: {', '.join(CLIPS)} (VIDEO mode, frames where the clean clip has a face)\n")
+    still_rows = (
+        {}
+        if args.no_stills
+        else still_metrics(
+            stills, model, ["clean", *(v for v in variants if v != PASTED)], args.tracker
+        )
+    )
+    print(f"Clips: {', '.join(CLIPS)} ({args.tracker}, VIDEO mode, frames where the clean")
+    print("clip has a face)\n")
     print(_table(rows))
     print(f"\nStills: {', '.join(STILLS)} (IMAGE mode, solver without a profile)\n")
     print("| variant | face | mouth MAE vs clean |\n| --- | --- | --- |")

@@ -36,13 +36,11 @@ def create_tracker(
 
         return FaceTracker(model_path, mode=mode, num_faces=num_faces)
     if kind == "litert":
-        if num_faces != 1:
-            raise ConfigError(
-                f"--faces {num_faces} needs --tracker mediapipe (litert follows one face)"
-            )
+        if adaptive and num_faces != 1:
+            raise ConfigError("--adaptive follows one face; drop it or --faces")
         from .litert import LiteRtTracker
 
-        tracker = LiteRtTracker(model_path, mode=mode)
+        tracker = LiteRtTracker(model_path, mode=mode, num_faces=num_faces)
         if adaptive and mode == "video":
             from .adaptive import AdaptiveRate
 

@@ -8,12 +8,13 @@ they leave, so someone stepping out and back keeps their outputs.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
 from ..frame import Frame
 from .landmarker import FaceTracker, no_face, to_frame
+from .litert import LiteRtTracker
 
 __all__ = ["MultiFaceTracker"]
 
@@ -27,22 +28,35 @@ class MultiFaceTracker:
     """The pipeline's split for several performers: `split(frame)` detects once and gives
     one frame per slot (performer)."""
 
-    def __init__(self, tracker: FaceTracker, faces: int) -> None:
+    def __init__(self, tracker: FaceTracker | LiteRtTracker, faces: int) -> None:
         self.tracker = tracker
         self.faces = faces
         self._centres: list[np.ndarray | None] = [None] * faces
         self._seen: list[float] = [-np.inf] * faces
 
     def split(self, frame: Frame) -> list[Frame]:
-        """One frame per slot for this source frame; call it once per source frame."""
-        return self._split(frame, self.tracker.detect(frame))
+        """One frame per slot for this source frame; call it once per source frame.
 
-    def _split(self, frame: Frame, result: Any) -> list[Frame]:
-        t = frame.timestamp
+        The LiteRT tracker (the LiteRT one: a crop per face, tiles to find small
+        ones) gives its faces as frames; MediaPipe's task gives one result for all faces.
+        """
+        if isinstance(self.tracker, LiteRtTracker):
+            faces = self.tracker.track_faces(frame)
+            centres = [f.landmarks[:, :2].mean(axis=0) for f in faces if f.landmarks is not None]
+            return self._assign(frame, centres, lambda i: faces[i])
+        result = self.tracker.detect(frame)
         found = result.face_landmarks or []
         centres = [
             np.array([np.mean([p.x for p in lms]), np.mean([p.y for p in lms])]) for lms in found
         ]
+        return self._assign(frame, centres, lambda i: to_frame(frame, result, face=i))
+
+    def _assign(
+        self, frame: Frame, centres: list[np.ndarray], face_frame: Callable[[int], Frame]
+    ) -> list[Frame]:
+        """Faces (by their landmark centres) to slots; `face_frame(i)` is face i's frame."""
+        t = frame.timestamp
+        found = centres
         owner: list[int | None] = [None] * self.faces  # slot -> face index
         free = set(range(len(found)))
         recent = sorted(
@@ -72,5 +86,5 @@ class MultiFaceTracker:
                 continue
             self._centres[k] = centres[i]
             self._seen[k] = t
-            frames.append(to_frame(frame, result, face=i))
+            frames.append(face_frame(i))
         return frames

@@ -134,8 +134,9 @@ class LiteRtTracker(ClosesOnce):
     """Callable stage like `landmarker.FaceTracker`: `tracker(frame)` -> tracked frame.
 
     `mode` "video" tracks the face box from frame to frame and smooths landmarks (frames
-    in order); "image" detects afresh on every frame (stills). One face. Where the
-    whole frame shows no face, `tiles` x rows of overlapping tiles are searched too
+    in order); "image" detects afresh on every frame (stills). A call follows one face;
+    `track_faces` follows up to `num_faces`, each in its own crop. Where the whole frame
+    shows no face, `tiles` x rows of overlapping tiles are searched too
     (tracking.roi.tiles), which finds faces too small for one whole-frame detection.
     """
 
@@ -148,8 +149,8 @@ class LiteRtTracker(ClosesOnce):
         num_threads: int = DEFAULT_THREADS,
         tiles: int = 3,
     ) -> None:
-        if num_faces != 1:
-            raise ModelError(f"the litert tracker follows one face, not {num_faces}")
+        if num_faces < 1:
+            raise ModelError(f"the litert tracker needs at least one face, not {num_faces}")
         files = read_bundle(model_path)
         with _native_stderr_silenced():  # LiteRT announces its XNNPACK delegate on fd 2
             self._detector = _Model(files[_FILES[0]], num_threads, _FILES[0])
@@ -168,8 +169,12 @@ class LiteRtTracker(ClosesOnce):
         #: Tiles across the frame when searching for a small face (0: whole frame only).
         self.tiles = tiles
         self._misses = 0  # detector runs since a face was last seen
+        self._last: Roi | None = None  # the crop of the face just lost (zoom there first)
         #: Detector runs so far (the detector should run only when the face was lost).
         self.detections = 0
+        #: Several performers (`track_faces`): faces to look for, each one's crop + smoother.
+        self.num_faces = num_faces
+        self._tracks: list[tuple[Roi, LandmarkSmoother]] = []
 
     @property
     def roi(self) -> Roi | None:
@@ -199,6 +204,8 @@ class LiteRtTracker(ClosesOnce):
         return self.to_frame(frame, points, presence)
 
     def _lost(self) -> None:
+        if self._roi is not None:
+            self._last = self._roi
         self._roi = None
         self._smoother.reset()
 
@@ -214,8 +221,9 @@ class LiteRtTracker(ClosesOnce):
         """Look for a face: the whole frame, then zoomed-in tiles for faces too small for it.
 
         A still tries the whole frame and then every tile. A video spends one detector
-        run per frame: the whole frame on every other frame (as MediaPipe), one tile in
-        turn on the others, so a small face is found within a few frames at no extra cost.
+        run per frame: right after a loss the lost face's area zoomed in, then the whole
+        frame on every other frame (as MediaPipe), one tile in turn on the others, so a
+        small face is found within a few frames at no extra cost.
         """
         h, w = image.shape[:2]
         boxes = tiles(w, h, across=self.tiles) if self.tiles > 1 else []
@@ -226,12 +234,26 @@ class LiteRtTracker(ClosesOnce):
             return None
         k = self._misses
         self._misses += 1
+        if k == 0 and self._last is not None:
+            # Just lost: first look again where the face was, zoomed in (a small face that
+            # one frame of blur or a turn lost is too small for the whole-frame detector).
+            near = dataclasses.replace(self._last.scaled(2.0, square=True), rotation=0.0)
+            if (roi := self.detect_face(image, near)) is not None:
+                return roi
+            return None
         region = boxes[(k // 2) % len(boxes)] if boxes and k % 2 else None
         return self.detect_face(image, region)
 
     def detect_face(self, image: np.ndarray, region: Roi | None = None) -> Roi | None:
         """The best face's crop, or None (BlazeFace short range), in the whole image or a
         square `region` of it (a tile, which zooms in on faces too small for the whole)."""
+        found = self.detect_faces(image, region, max_faces=1)
+        return found[0] if found else None
+
+    def detect_faces(
+        self, image: np.ndarray, region: Roi | None = None, max_faces: int = 1
+    ) -> list[Roi]:
+        """Up to `max_faces` face crops, best first, in the whole image or a `region`."""
         self.detections += 1
         h, w = image.shape[:2]
         if region is None:
@@ -243,15 +265,68 @@ class LiteRtTracker(ClosesOnce):
         )
         found = blazeface.weighted_nms(
             *blazeface.decode(regressors[0], scores[0], self._anchors, min_score=MIN_DETECTION),
-            max_faces=1,
+            max_faces=max_faces,
         )
-        if not found:
-            return None
-        face = found[0]
-        lo = letterbox_to_image(face.box[:2], square, w, h)
-        hi = letterbox_to_image(face.box[:2] + face.box[2:], square, w, h)
-        box = np.concatenate((lo, hi - lo))
-        return roi_from_detection(box, letterbox_to_image(face.keypoints, square, w, h), w, h)
+        out = []
+        for face in found:
+            lo = letterbox_to_image(face.box[:2], square, w, h)
+            hi = letterbox_to_image(face.box[:2] + face.box[2:], square, w, h)
+            box = np.concatenate((lo, hi - lo))
+            keypoints = letterbox_to_image(face.keypoints, square, w, h)
+            out.append(roi_from_detection(box, keypoints, w, h))
+        return out
+
+    def track_faces(self, frame: Frame) -> list[Frame]:
+        """Up to `num_faces` tracked frames (faces found, in no fixed order) for one frame.
+
+        Each face keeps its own crop and smoother from frame to frame (video mode); while
+        fewer faces than asked are followed, the detector looks for more, the whole frame
+        and the tiles in turn (a still: all of them at once), and a detection counts as a
+        new face only if the landmark model confirms it and no followed face is there.
+        """
+        assert frame.image is not None, "the tracker needs a frame with an image"
+        image = frame.image
+        h, w = image.shape[:2]
+        video = self.mode == "video"
+        t = self._timestamp(frame.timestamp) if video else 0.0
+        followed: list[tuple[Roi, LandmarkSmoother, np.ndarray, float]] = []
+        for roi, smoother in self._tracks if video else []:
+            if (found := self.landmarks(image, roi)) is not None:
+                followed.append((roi, smoother, *found))
+        if len(followed) < self.num_faces:
+            for roi in self._search_faces(image):
+                if len(followed) >= self.num_faces:
+                    break
+                if any(_same_face(roi, f[0]) for f in followed):
+                    continue
+                if (found := self.landmarks(image, roi)) is not None:
+                    followed.append((roi, LandmarkSmoother(), *found))
+        self._tracks, frames = [], []
+        for _, smoother, raw, presence in followed:
+            roi = roi_from_landmarks(raw, w, h)
+            if any(_same_face(roi, other) for other, _ in self._tracks):
+                continue  # two crops drifted onto one face: keep the first
+            self._tracks.append((roi, smoother))
+            points = smoother.smooth(raw, t, w, h) if video else raw
+            frames.append(self.to_frame(frame, points, presence))
+        return frames
+
+    def _search_faces(self, image: np.ndarray) -> list[Roi]:
+        """Candidate faces: a still searches the whole frame and every tile; a video one of
+        them per frame, in turn (the detector's cost stays one run per frame)."""
+        h, w = image.shape[:2]
+        regions: list[Roi | None] = [None]
+        if self.tiles > 1:
+            regions += tiles(w, h, across=self.tiles)
+        if self.mode == "video":
+            regions = [regions[self._misses % len(regions)]]
+            self._misses += 1
+        found: list[Roi] = []
+        for region in regions:
+            for roi in self.detect_faces(image, region, max_faces=self.num_faces):
+                if not any(_same_face(roi, other) for other in found):
+                    found.append(roi)
+        return found
 
     def landmarks(self, image: np.ndarray, roi: Roi) -> tuple[np.ndarray, float] | None:
         """(478, 3) normalised image landmarks and presence inside `roi`, or None if no face."""
@@ -294,3 +369,8 @@ class LiteRtTracker(ClosesOnce):
     def _close(self) -> None:
         # Interpreters free their buffers when dropped; drop them now, not at exit.
         del self._detector, self._landmarker, self._blendshapes
+
+
+def _same_face(a: Roi, b: Roi) -> bool:
+    """Crops whose centres are closer than half the smaller one's side hold the same face."""
+    return float(np.hypot(a.cx - b.cx, a.cy - b.cy)) < 0.5 * min(a.width, b.width)

@@ -263,15 +263,6 @@ def test_run_with_litert(model: Path, media: Path, tmp_path: Path) -> None:
     assert len(out.read_text().splitlines()) == 1 + 72
 
 
-def test_litert_follows_one_face(
-    model: Path, media: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    args = ["run", "--source", str(media / "group_six.jpg"), "--tracker", "litert",
-            "--faces", "2", "--output", "none", "--quiet", "--model", str(model)]  # fmt: skip
-    assert main(args) == 2
-    assert "--tracker mediapipe" in capsys.readouterr().err
-
-
 def test_bench_compares_both(model: Path, media: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = ["bench", "--source", str(media / "laughing_hand.png"), "--tracker", "both",
             "--json", "--model", str(model)]  # fmt: skip
