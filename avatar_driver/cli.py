@@ -82,8 +82,8 @@ def _positive_int(text: str) -> int:
 
 def _faces(text: str) -> int:
     value = _positive_int(text)
-    if value > 4:
-        raise argparse.ArgumentTypeError(f"expected 1 to 4 faces, got {value}")
+    if value > 6:
+        raise argparse.ArgumentTypeError(f"expected 1 to 6 faces, got {value}")
     return value
 
 
@@ -124,7 +124,7 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         type=_faces,
         default=1,
         metavar="N",
-        help="performers on one camera, 1-4; send performer N's face with --output N@KIND...",
+        help="performers on one camera, 1-6; send performer N's face with --output N@KIND...",
     )
     p.add_argument(
         "--low-power",

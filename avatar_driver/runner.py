@@ -49,7 +49,7 @@ class RunOptions:
     auto_calibrate: bool = False
     #: VR headset mode: True on, False off, None detected (solver.occlusion).
     headset: bool | None = None
-    #: Performers on one camera (1-4); outputs spelled ``N@KIND[:TARGET]`` go to performer N.
+    #: Performers on one camera (1-6); outputs spelled ``N@KIND[:TARGET]`` go to performer N.
     faces: int = 1
     #: A still image is sent until stopped (`run`), not once then the neutral face.
     hold_still: bool = False

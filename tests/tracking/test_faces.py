@@ -92,7 +92,7 @@ def test_faces_option_sends_each_performer_to_its_own_output(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--faces", "5"], "1 to 4"),
+        (["--faces", "7"], "1 to 6"),
         (["--faces", "2", "--source", "demo"], "needs a camera, video or image"),
         (["--output", "3@none"], "performer 3"),
     ],

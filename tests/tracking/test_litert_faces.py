@@ -106,21 +106,22 @@ def test_group_in_video_each_performer_stays(model: Path, media: Path) -> None:
     assert drift < 0.01, drift  # each slot keeps its own face (faces are >= 0.1 apart)
 
 
-def test_run_faces_with_litert(model: Path, media: Path, tmp_path: Path) -> None:
-    """`run --faces 4 --tracker litert` on the group photo: four outputs, four faces."""
-    paths = [tmp_path / f"p{k}.csv" for k in range(1, 5)]
+@pytest.mark.parametrize("n", [4, 5])
+def test_run_faces_with_litert(model: Path, media: Path, tmp_path: Path, n: int) -> None:
+    """`run --faces N --tracker litert` on the group photo: N outputs, N different faces."""
+    paths = [tmp_path / f"p{k}.csv" for k in range(1, n + 1)]
     outputs = [a for k, p in enumerate(paths, 1) for a in ("--output", f"{k}@csv:{p}")]
     proc = run_cli(
         ["run", "--source", str(media / "group_six.jpg"), "--tracker", "litert",
-         "--faces", "4", "--fast", "--quiet", *outputs],
+         "--faces", str(n), "--fast", "--quiet", *outputs],
         model=model,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     takes = [parse_take(p.read_text().splitlines()) for p in paths]
     assert all(len(t.values) >= 1 for t in takes)
-    # each performer's own face: four different sets of weights
+    # each performer's own face: N different sets of weights
     rows = np.stack([t.values[0] for t in takes])
     assert (
-        min(float(np.abs(rows[i] - rows[j]).sum()) for i in range(4) for j in range(i + 1, 4))
+        min(float(np.abs(rows[i] - rows[j]).sum()) for i in range(n) for j in range(i + 1, n))
         > 0.05
     )
