@@ -14,8 +14,10 @@ import numpy as np
 
 from ..errors import MappingError
 from ..shapes import ARKIT_NAMES, CHANNEL_NAMES, GROUPS, INDEX
-from .compiled import CompiledMapping, Entry, Program, _Level
+from .compiled import CompiledMapping
+from .program import Level, Program
 from .schema import Combine, Derived, Gamma, MappingFile, Param, Points
+from .wires import Entry
 
 __all__ = ["compile_mapping", "source_text"]
 
@@ -293,11 +295,11 @@ def _assign_levels(nodes: dict[str, _Node], source: str) -> None:
         visit(name, [])
 
 
-def _layout(nodes: dict[str, _Node]) -> tuple[list[_Level], dict[str, int], int]:
+def _layout(nodes: dict[str, _Node]) -> tuple[list[Level], dict[str, int], int]:
     slot_of = dict(_CHANNEL_SLOT)
     slot_of[""] = 0  # the constant 1.0 (offsets of inlined signals)
     pos = 1 + len(CHANNEL_NAMES)
-    levels: list[_Level] = []
+    levels: list[Level] = []
     n_levels = max((n.level for n in nodes.values()), default=0)
     # Linear nodes without gamma first (their gain and offset fold into the matrix), then
     # linear nodes with gamma and the reductions, whose gain and offset come after.
@@ -321,7 +323,7 @@ def _layout(nodes: dict[str, _Node]) -> tuple[list[_Level], dict[str, int], int]
                 lin_m[r, slot_of[dep]] += w * (n.gain if folded else 1.0)
             if folded:
                 lin_m[r, 0] += n.offset
-        level = _Level(start=start, lin_stop=start + len(lin), lin=lin_m, stop=pos)
+        level = Level(start=start, lin_stop=start + len(lin), lin=lin_m, stop=pos)
         for op in ("max", "min", "product"):
             group = [n for n in members if n.op == op]
             if not group:
@@ -354,7 +356,7 @@ def _program(
     params: list[Param],
     entries: list[Entry],
     matrix: np.ndarray,
-    levels: list[_Level],
+    levels: list[Level],
     n_work: int,
 ) -> Program:
     out_lo = np.array([e.out_range[0] for e in entries])

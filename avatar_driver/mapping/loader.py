@@ -13,11 +13,19 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import MappingError
+from ..shapes import ARKIT_NAMES, pascal
 from .compile import compile_mapping
 from .compiled import CompiledMapping
-from .schema import parse_mapping
+from .schema import MappingFile, parse_mapping
 
-__all__ = ["MAX_MAPPING_BYTES", "load_mapping", "preset_names", "preset_path", "resolve_spec"]
+__all__ = [
+    "MAX_MAPPING_BYTES",
+    "load_mapping",
+    "perfect_sync_mapping",
+    "preset_names",
+    "preset_path",
+    "resolve_spec",
+]
 
 MAX_MAPPING_BYTES = 1 << 20
 
@@ -95,3 +103,17 @@ def load_mapping(spec: str | Path) -> CompiledMapping:
     path = resolve_spec(spec)
     data = read_mapping_file(path)
     return compile_mapping(parse_mapping(data, str(path)), source=str(path))
+
+
+def perfect_sync_mapping(
+    prefix: str = "/avatar/parameters/", *, pascal_case: bool = False
+) -> CompiledMapping:
+    """Each of the 52 ARKit shapes as a float 0..1 under `prefix` (perfect-sync)."""
+    names = [pascal(n) if pascal_case else n for n in ARKIT_NAMES]
+    spec = MappingFile.model_validate(
+        {
+            "mapping": {"prefix": prefix},
+            "param": [{"name": n, "source": s} for n, s in zip(names, ARKIT_NAMES, strict=True)],
+        }
+    )
+    return compile_mapping(spec, source="perfect-sync" + (" (PascalCase)" if pascal_case else ""))
