@@ -13,12 +13,9 @@ them afterwards.
 
 from __future__ import annotations
 
-import dataclasses
-import operator
-
 import numpy as np
 
-from ..frame import Frame
+from ..frame import Frame, with_face
 from ..shapes import EXTRA_NAMES, N_SHAPES
 from .base import Filter
 from .face_loss import FaceLoss
@@ -47,18 +44,6 @@ _MICRO_CHANNELS = _micro_channels()
 # Not argmax: it releases the GIL even for a few elements; with a busy thread alongside,
 # getting it back took ~40 us here.
 _max = np.maximum.reduce
-
-# `_replace` copies every Frame field, whatever fields Frame gains later (as the solver's).
-_FIELDS = tuple(f.name for f in dataclasses.fields(Frame))
-_field_values = operator.attrgetter(*_FIELDS)
-_W, _P, _E = (_FIELDS.index(n) for n in ("weights", "pose", "extras"))
-
-
-def _replace(frame: Frame, weights: np.ndarray, pose: np.ndarray, extras: np.ndarray) -> Frame:
-    """`dataclasses.replace(frame, weights=..., pose=..., extras=...)` in a third of the time."""
-    values = list(_field_values(frame))
-    values[_W], values[_P], values[_E] = weights, pose, extras
-    return Frame(*values)
 
 
 class FilterDynamics:
@@ -118,4 +103,4 @@ class FilterDynamics:
         np.minimum(weights, self._ones, out=weights)
         extras = frame.extras.astype(np.float32)
         extras[_MICRO] = micro
-        return _replace(frame, weights, out[N_SHAPES:], extras)
+        return with_face(frame, weights, out[N_SHAPES:], extras)

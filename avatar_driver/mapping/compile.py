@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import MappingError
-from ..shapes import ARKIT_NAMES, CHANNEL_NAMES, GROUPS, INDEX
+from ..shapes import CHANNEL_NAMES, group_gain
 from .compiled import CompiledMapping
 from .program import Level, Program
 from .schema import Combine, Derived, Gamma, MappingFile, Param, Points
@@ -134,7 +134,7 @@ def compile_mapping(spec: MappingFile, *, source: str = "<mapping>") -> Compiled
         matrix[r, 0] += (offset - in_lo) * k + e.out_range[0]
 
     program = _program(spec.param, entries, matrix, levels, n_work)
-    program.set_channel_gain(_channel_gain(settings.expression_gain, settings.group_gain))
+    program.set_channel_gain(group_gain(settings.group_gain, settings.expression_gain))
     derived_text = [(n, _derived_text(d)) for n, d in spec.derived.items()]
     return CompiledMapping(
         program,
@@ -408,11 +408,3 @@ def _program(
         points_slope=slope,
         int_idx=np.array([i for i, e in enumerate(entries) if e.type == "int"], dtype=np.intp),
     )
-
-
-def _channel_gain(total: float, groups: dict[str, float]) -> np.ndarray | None:
-    gain = np.full(len(ARKIT_NAMES), total)
-    for group, g in groups.items():
-        for name in GROUPS[group]:
-            gain[INDEX[name]] *= g
-    return None if np.all(gain == 1.0) else gain
