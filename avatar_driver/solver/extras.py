@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..shapes import ARKIT_NAMES, INDEX
-from ._scalar import CLIP, clip
+from ._scalar import clip
 
 __all__ = ["DUCHENNE_FULL", "PAIR_LEFT", "PAIR_RIGHT", "genuine_smile", "symmetrize"]
 
@@ -63,7 +63,7 @@ def symmetrize(weights: np.ndarray, dead: float) -> None:
     mean *= 0.5
     half = np.subtract(left, right)
     # diff - clip(diff, -dead, dead) is sign(diff) * max(|diff| - dead, 0), in 2 calls not 4.
-    np.subtract(half, CLIP(half, -dead, dead, out=left), out=half)
+    np.subtract(half, np.clip(half, -dead, dead, out=left), out=half)
     half *= 0.5
     weights[PAIR_LEFT] = np.add(mean, half, out=left)
     weights[PAIR_RIGHT] = np.subtract(mean, half, out=right)

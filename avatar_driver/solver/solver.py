@@ -17,7 +17,7 @@ import numpy as np
 
 from ..frame import Frame, with_face
 from ..shapes import EXTRA_NAMES, INDEX, N_SHAPES, group_gain
-from ._scalar import CLIP, maximum
+from ._scalar import maximum
 from .auto import AutoCalibrator
 from .calibration import Profile, check_gain
 from .extras import genuine_smile, symmetrize
@@ -131,7 +131,7 @@ class TrackingSolver:
         extras[_GENUINE] = genuine_smile(w)
         if self._gain is not None:
             w *= self._gain
-            CLIP(w, 0.0, 1.0, out=w)
+            np.clip(w, 0.0, 1.0, out=w)
         w[frame.unavailable] = 0.0
         pose = frame.pose.copy()
         if self._recenter:
