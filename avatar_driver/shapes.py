@@ -7,6 +7,8 @@ PascalCase (perfect-sync) spelling.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "N_SHAPES",
     "POSE_NAMES",
     "UNAVAILABLE",
+    "group_gain",
     "pascal",
     "swap_lr_index",
 ]
@@ -65,6 +68,17 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "jaw": tuple(n for n in ARKIT_NAMES if n.startswith("jaw")),
     "mouth": tuple(n for n in ARKIT_NAMES if n.startswith(("mouth", "tongue"))),
 }
+
+
+def group_gain(groups: Mapping[str, float], total: float = 1.0) -> np.ndarray | None:
+    """Per-shape expression gain: `total` times each group's factor (solver and mapping
+    both read gain this way); None when every shape's gain is 1."""
+    gain = np.full(N_SHAPES, total)
+    for group, g in groups.items():
+        for name in GROUPS[group]:
+            gain[INDEX[name]] *= g
+    return None if np.all(gain == 1.0) else gain
+
 
 #: MediaPipe's 52 categories: `_neutral`, then the 51 ARKit shapes alphabetically
 #: (no tongueOut). ``MEDIAPIPE_TO_CANONICAL[k]`` is the canonical index of category k+1.

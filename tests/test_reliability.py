@@ -284,9 +284,9 @@ def test_camera_unplugged_eases_to_neutral_and_resumes(model: Path, media: Path)
 @pytest.mark.parametrize(
     ("flag", "name", "needle"),
     [
-        ("--mapping", "huge.toml", "at most"),
+        ("--mapping", "huge.toml", "the limit is"),
         ("--config", "huge-config.toml", "the limit is"),
-        ("--calibration", "huge-profile.toml", "limit"),
+        ("--calibration", "huge-profile.toml", "the limit is"),
     ],
 )
 def test_oversized_files_are_refused_by_name(

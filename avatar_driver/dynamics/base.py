@@ -7,9 +7,7 @@ turns it into a `Dynamics` that reads and returns `Frame`s.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from typing import Any, Protocol, cast
+from typing import Protocol
 
 import numpy as np
 
@@ -21,9 +19,7 @@ __all__ = [
     "Filter",
     "NoFastPath",
     "SampleClock",
-    "count_nonzero",
     "frame_dt",
-    "ufunc_clip",
 ]
 
 #: Step assumed before two timestamps have been seen, or when a timestamp does not advance.
@@ -90,31 +86,6 @@ def frame_dt(t: float, t_last: float | None, last_dt: float) -> float:
     if not dt > 0.0 or dt != dt:
         return last_dt
     return dt
-
-
-def _raw(modules: tuple[str, str], name: str, fallback: Callable[..., Any]) -> Callable[..., Any]:
-    """numpy's C function `name` itself, without the Python wrapper numpy puts before it.
-
-    np.clip's wrapper costs ~3 us a call (a sixth of the stage's budget), np.count_nonzero's
-    ~0.2 us; `modules` are numpy 2's and numpy 1's homes of the function.
-    """
-    for module in modules:
-        try:
-            return cast(Callable[..., Any], getattr(importlib.import_module(module), name))
-        except (ImportError, AttributeError):
-            continue
-    return fallback
-
-
-#: numpy's clip ufunc (clip(x, lo, hi, out)), without np.clip's slow wrapper.
-ufunc_clip = cast(
-    Callable[..., np.ndarray], _raw(("numpy._core.umath", "numpy.core.umath"), "clip", np.clip)
-)
-#: np.count_nonzero(a) for a whole array, without its wrapper.
-count_nonzero = cast(
-    Callable[[np.ndarray], int],
-    _raw(("numpy._core.multiarray", "numpy.core.multiarray"), "count_nonzero", np.count_nonzero),
-)
 
 
 class NoFastPath:

@@ -3,10 +3,10 @@
 The familiar baseline: an exponential smoother whose cutoff rises with the smoothed speed,
 fc = min_cutoff + beta * |dx|.
 
-Hot path rule (as in cortical.py): 16 ufunc calls with positional `out` on preallocated
-arrays, no Python loop over channels, timestamps from the source; the two subtractions of
-a level share one call on stacked rows, and every element is computed exactly as in the
-plain formulas of the comments.
+Hot path rule (as in cortical.py): ufunc calls with `out` on preallocated arrays named
+for the quantity they hold, no Python loop over channels, timestamps from the source; the
+comments give the plain formulas (tests/dynamics/test_one_euro.py checks the kernel
+against them).
 """
 
 from __future__ import annotations
@@ -53,21 +53,15 @@ class OneEuroFilter(NoFastPath):
         self._min_cutoff = np.broadcast_to(np.asarray(min_cutoff, np.float64), (n,)).copy()
         self._beta = np.broadcast_to(np.asarray(beta, np.float64), (n,)).copy()
         self._d_cutoff = np.broadcast_to(np.asarray(d_cutoff, np.float64), (n,)).copy()
-        self._x = np.zeros(n)
+        self._x = np.zeros(n)  # the filtered value (the state)
+        self._dx = np.zeros(n)  # the smoothed speed (the state)
         self._zeros = np.zeros(n)
-        self._dt0 = np.zeros(())  # dt and 2 pi dt as 0-d arrays: Python floats cost more
-        self._w0 = np.zeros(())
-        rows = np.zeros((2, n))  # speed, 2 pi d_cutoff dt -> its smoothing factor
-        dx_rows = np.zeros((2, n))  # smoothed speed (the state), -1 (constant)
-        dx_rows[1] = -1.0
-        out_rows = np.zeros((2, n))  # speed - dx, 2 pi d_cutoff dt + 1
-        self._dx = dx_rows[0]
-        # Everything `step` reads, unpacked in one go (attribute lookups add up at ~20 ns).
-        self._hot = (
-            self._x, self._dt0, self._w0, np.zeros(n), rows[0], rows[1], rows, dx_rows,
-            out_rows, out_rows[0], out_rows[1], dx_rows[0], self._d_cutoff, self._beta,
-            self._min_cutoff, np.zeros(n), np.zeros(n), np.ones(n),
-        )  # fmt: skip
+        # scratch, one buffer per quantity of the formulas
+        self._dev = np.zeros(n)  # x - x_prev
+        self._speed = np.zeros(n)
+        self._alpha = np.zeros(n)
+        self._fc = np.zeros(n)
+        self._tmp = np.zeros(n)
         self._clock = SampleClock()
 
     def reset(self) -> None:
@@ -81,28 +75,28 @@ class OneEuroFilter(NoFastPath):
         if dt is None:
             np.copyto(self._x, x)
             return self._x.copy()
-        (
-            xs, dt0, w0, dev, speed, w, speed_w, dx_m1,
-            out, ddx, w1, dx, d_cutoff, beta,
-            min_cutoff, fc, fc1, ones,
-        ) = self._hot  # fmt: skip
-        dt0[()] = dt
-        w0[()] = _TWO_PI * dt
-        # speed, smoothed: dx += (dev / dt - dx) alpha, alpha = w / (w + 1), w = 2 pi d_cutoff dt
+        xs, dx, dev, speed, alpha, fc, tmp = (
+            self._x, self._dx, self._dev, self._speed, self._alpha, self._fc, self._tmp
+        )  # fmt: skip
+        w = _TWO_PI * dt
+        # alpha(cutoff) = 1 / (1 + tau / dt), tau = 1 / (2 pi cutoff), written as
+        # alpha = w cutoff / (w cutoff + 1) with w = 2 pi dt (no division by the cutoff)
+        # the speed, smoothed with d_cutoff: dx += alpha(d_cutoff) (dev / dt - dx)
         _sub(x, xs, dev)  # dev = x - xs, also the value's innovation below
-        _div(dev, dt0, speed)
-        _mul(d_cutoff, w0, w)
-        _sub(speed_w, dx_m1, out)  # [speed - dx, w - (-1)]
-        _div(w, w1, w)
-        _mul(ddx, w, ddx)
-        _add(dx, ddx, dx)
-        # cutoff from speed, fc = min_cutoff + beta |dx|, then the value with alpha(fc)
+        _div(dev, dt, speed)
+        _mul(self._d_cutoff, w, alpha)
+        _add(alpha, 1.0, tmp)
+        _div(alpha, tmp, alpha)
+        _sub(speed, dx, speed)
+        _mul(speed, alpha, speed)
+        _add(dx, speed, dx)
+        # the cutoff from the speed, fc = min_cutoff + beta |dx|; xs += alpha(fc) dev
         _abs(dx, fc)
-        _mul(fc, beta, fc)
-        _add(fc, min_cutoff, fc)
-        _mul(fc, w0, fc)
-        _add(fc, ones, fc1)
-        _div(fc, fc1, fc)
-        _mul(dev, fc, dev)
+        _mul(fc, self._beta, fc)
+        _add(fc, self._min_cutoff, fc)
+        _mul(fc, w, alpha)
+        _add(alpha, 1.0, tmp)
+        _div(alpha, tmp, alpha)
+        _mul(dev, alpha, dev)
         _add(xs, dev, xs)
         return xs.copy()

@@ -13,16 +13,11 @@ them afterwards.
 
 from __future__ import annotations
 
-import dataclasses
-import operator
-
 import numpy as np
 
-from ..frame import Frame
+from ..frame import Frame, with_face
 from ..shapes import EXTRA_NAMES, N_SHAPES
 from .base import Filter
-from .base import count_nonzero as _count_nonzero
-from .base import ufunc_clip as _clip
 from .face_loss import FaceLoss
 from .groups import CHANNEL_GROUP, N_CHANNELS
 
@@ -49,18 +44,6 @@ _MICRO_CHANNELS = _micro_channels()
 # Not argmax: it releases the GIL even for a few elements; with a busy thread alongside,
 # getting it back took ~40 us here.
 _max = np.maximum.reduce
-
-# `_replace` copies every Frame field, whatever fields Frame gains later (as the solver's).
-_FIELDS = tuple(f.name for f in dataclasses.fields(Frame))
-_field_values = operator.attrgetter(*_FIELDS)
-_W, _P, _E = (_FIELDS.index(n) for n in ("weights", "pose", "extras"))
-
-
-def _replace(frame: Frame, weights: np.ndarray, pose: np.ndarray, extras: np.ndarray) -> Frame:
-    """`dataclasses.replace(frame, weights=..., pose=..., extras=...)` in a third of the time."""
-    values = list(_field_values(frame))
-    values[_W], values[_P], values[_E] = weights, pose, extras
-    return Frame(*values)
 
 
 class FilterDynamics:
@@ -109,14 +92,15 @@ class FilterDynamics:
             # the filter returns a fresh array; the face-loss policy may keep it as "shown"
             y = loss.found(t, self._filter.step(self._x, t))
             v = self._micro
-            if v is not None and _count_nonzero(v):  # all zero at rest: skip the reduction
+            if v is not None and np.count_nonzero(v):  # all zero at rest: skip the reduction
                 # max(a) / full equals the max of a / full exactly (rounding is monotone)
                 micro = min(float(_max(v)) * _PER_FULL, 1.0)
         else:
             y = loss.lost(t)
         out = y.astype(np.float32)  # new every frame: weights and pose are views of it
         weights = out[:N_SHAPES]
-        _clip(weights, self._zeros, self._ones, weights)
+        np.maximum(weights, self._zeros, out=weights)  # clip to 0..1
+        np.minimum(weights, self._ones, out=weights)
         extras = frame.extras.astype(np.float32)
         extras[_MICRO] = micro
-        return _replace(frame, weights, out[N_SHAPES:], extras)
+        return with_face(frame, weights, out[N_SHAPES:], extras)

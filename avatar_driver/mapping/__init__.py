@@ -5,9 +5,11 @@
 """
 
 from .compile import compile_mapping
-from .compiled import CompiledMapping, Entry, MappingState, Wire, perfect_sync_mapping
-from .loader import load_mapping, preset_names, preset_path
+from .compiled import CompiledMapping
+from .loader import load_mapping, perfect_sync_mapping, preset_names, preset_path
 from .schema import MappingFile, parse_mapping
+from .state import MappingState
+from .wires import Entry, Wire
 
 __all__ = [
     "CompiledMapping",

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import MappingError
-from ..shapes import ARKIT_NAMES, CHANNEL_NAMES, GROUPS, INDEX
-from .compiled import CompiledMapping, Entry, Program, _Level
+from ..shapes import CHANNEL_NAMES, group_gain
+from .compiled import CompiledMapping
+from .program import Level, Program
 from .schema import Combine, Derived, Gamma, MappingFile, Param, Points
+from .wires import Entry
 
 __all__ = ["compile_mapping", "source_text"]
 
@@ -132,7 +134,7 @@ def compile_mapping(spec: MappingFile, *, source: str = "<mapping>") -> Compiled
         matrix[r, 0] += (offset - in_lo) * k + e.out_range[0]
 
     program = _program(spec.param, entries, matrix, levels, n_work)
-    program.set_channel_gain(_channel_gain(settings.expression_gain, settings.group_gain))
+    program.set_channel_gain(group_gain(settings.group_gain, settings.expression_gain))
     derived_text = [(n, _derived_text(d)) for n, d in spec.derived.items()]
     return CompiledMapping(
         program,
@@ -293,11 +295,11 @@ def _assign_levels(nodes: dict[str, _Node], source: str) -> None:
         visit(name, [])
 
 
-def _layout(nodes: dict[str, _Node]) -> tuple[list[_Level], dict[str, int], int]:
+def _layout(nodes: dict[str, _Node]) -> tuple[list[Level], dict[str, int], int]:
     slot_of = dict(_CHANNEL_SLOT)
     slot_of[""] = 0  # the constant 1.0 (offsets of inlined signals)
     pos = 1 + len(CHANNEL_NAMES)
-    levels: list[_Level] = []
+    levels: list[Level] = []
     n_levels = max((n.level for n in nodes.values()), default=0)
     # Linear nodes without gamma first (their gain and offset fold into the matrix), then
     # linear nodes with gamma and the reductions, whose gain and offset come after.
@@ -321,7 +323,7 @@ def _layout(nodes: dict[str, _Node]) -> tuple[list[_Level], dict[str, int], int]
                 lin_m[r, slot_of[dep]] += w * (n.gain if folded else 1.0)
             if folded:
                 lin_m[r, 0] += n.offset
-        level = _Level(start=start, lin_stop=start + len(lin), lin=lin_m, stop=pos)
+        level = Level(start=start, lin_stop=start + len(lin), lin=lin_m, stop=pos)
         for op in ("max", "min", "product"):
             group = [n for n in members if n.op == op]
             if not group:
@@ -354,7 +356,7 @@ def _program(
     params: list[Param],
     entries: list[Entry],
     matrix: np.ndarray,
-    levels: list[_Level],
+    levels: list[Level],
     n_work: int,
 ) -> Program:
     out_lo = np.array([e.out_range[0] for e in entries])
@@ -406,11 +408,3 @@ def _program(
         points_slope=slope,
         int_idx=np.array([i for i, e in enumerate(entries) if e.type == "int"], dtype=np.intp),
     )
-
-
-def _channel_gain(total: float, groups: dict[str, float]) -> np.ndarray | None:
-    gain = np.full(len(ARKIT_NAMES), total)
-    for group, g in groups.items():
-        for name in GROUPS[group]:
-            gain[INDEX[name]] *= g
-    return None if np.all(gain == 1.0) else gain

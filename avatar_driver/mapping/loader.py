@@ -8,16 +8,24 @@ names the file; presets are looked up by name ("vrchat-unified-v2") in the insta
 from __future__ import annotations
 
 import difflib
-import tomllib
 from importlib import resources
 from pathlib import Path
 
 from ..errors import MappingError
+from ..shapes import ARKIT_NAMES, pascal
+from ..tomlfile import read_toml
 from .compile import compile_mapping
 from .compiled import CompiledMapping
-from .schema import parse_mapping
+from .schema import MappingFile, parse_mapping
 
-__all__ = ["MAX_MAPPING_BYTES", "load_mapping", "preset_names", "preset_path", "resolve_spec"]
+__all__ = [
+    "MAX_MAPPING_BYTES",
+    "load_mapping",
+    "perfect_sync_mapping",
+    "preset_names",
+    "preset_path",
+    "resolve_spec",
+]
 
 MAX_MAPPING_BYTES = 1 << 20
 
@@ -70,28 +78,22 @@ def resolve_spec(spec: str | Path) -> Path:
     )
 
 
-def read_mapping_file(path: Path) -> dict[str, object]:
-    label = str(path)
-    try:
-        size = path.stat().st_size
-    except OSError as e:
-        raise MappingError(f"{label}: cannot read the mapping file ({e.strerror})") from e
-    if size > MAX_MAPPING_BYTES:
-        raise MappingError(f"{label}: {size} bytes; a mapping file is at most {MAX_MAPPING_BYTES}")
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise MappingError(f"{label}: expected UTF-8 text ({e.reason} at byte {e.start})") from e
-    except OSError as e:
-        raise MappingError(f"{label}: cannot read the mapping file ({e.strerror})") from e
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise MappingError(f"{label}: expected valid TOML: {e}") from e
-
-
 def load_mapping(spec: str | Path) -> CompiledMapping:
     """Load and compile a mapping file or a preset by name ("vmc-perfect-sync")."""
     path = resolve_spec(spec)
-    data = read_mapping_file(path)
+    data = read_toml(path, what="mapping file", limit=MAX_MAPPING_BYTES, error=MappingError)
     return compile_mapping(parse_mapping(data, str(path)), source=str(path))
+
+
+def perfect_sync_mapping(
+    prefix: str = "/avatar/parameters/", *, pascal_case: bool = False
+) -> CompiledMapping:
+    """Each of the 52 ARKit shapes as a float 0..1 under `prefix` (perfect-sync)."""
+    names = [pascal(n) if pascal_case else n for n in ARKIT_NAMES]
+    spec = MappingFile.model_validate(
+        {
+            "mapping": {"prefix": prefix},
+            "param": [{"name": n, "source": s} for n, s in zip(names, ARKIT_NAMES, strict=True)],
+        }
+    )
+    return compile_mapping(spec, source="perfect-sync" + (" (PascalCase)" if pascal_case else ""))

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..frame import Frame
 from ..shapes import INDEX
+from ..tracking.pose import matrix_from_euler
 
 __all__ = ["AvatarAnchors", "anchors", "render_avatar"]
 
@@ -92,14 +93,11 @@ def _background(width: int, height: int) -> np.ndarray:
 def _rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
     """Head rotation for points in face space (x to the image's right, y up, z to the viewer).
 
-    yaw > 0 turns the nose to the image's right (the performer's left), pitch > 0 lifts
-    the nose, roll > 0 tilts the top of the head to the image's right.
+    The tracker's own convention (`tracking.pose`): yaw > 0 turns the nose to the image's
+    right (the performer's left), pitch > 0 lifts the nose, roll > 0 tilts the top of the
+    head to the image's right.
     """
-    y, p, r = math.radians(yaw), math.radians(pitch), math.radians(roll)
-    ry = np.array([[math.cos(y), 0, math.sin(y)], [0, 1, 0], [-math.sin(y), 0, math.cos(y)]])
-    rx = np.array([[1, 0, 0], [0, math.cos(p), math.sin(p)], [0, -math.sin(p), math.cos(p)]])
-    rz = np.array([[math.cos(r), math.sin(r), 0], [-math.sin(r), math.cos(r), 0], [0, 0, 1]])
-    return ry @ rx @ rz
+    return matrix_from_euler(yaw, pitch, roll)[:3, :3]
 
 
 def _on_face(xy: np.ndarray, bulge: float = 1.0) -> np.ndarray:

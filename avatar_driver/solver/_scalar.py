@@ -1,24 +1,18 @@
 """Small numeric helpers for the solver's hot path.
 
 A numpy call costs about 1 us however small its arrays, so values that come in ones and
-twos (per-eye measures, gaze angles) are computed on Python floats, and the few numpy calls
-left on the 52 weights use ufuncs with `out=` (np.clip's Python wrapper alone costs ~2 us).
+twos (per-eye measures, gaze angles) are computed on Python floats; the few numpy calls
+left on the 52 weights write into their arrays with `out=`.
 The float helpers follow numpy's NaN rules, so they give what the array code gave.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["CLIP", "clip", "maximum"]
-
-_NUMPY_2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
-_UMATH = "numpy._core.umath" if _NUMPY_2 else "numpy.core.umath"
-#: The ufunc behind `np.clip` (same results, without its Python wrapper).
-CLIP: np.ufunc = importlib.import_module(_UMATH).clip
+__all__ = ["clip", "maximum"]
 
 F = TypeVar("F", float, np.ndarray)
 

@@ -24,7 +24,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._scalar import CLIP
 from .measures import DEFAULT_NEUTRAL
 from .remap import MIN_SPAN, Remap
 
@@ -112,15 +111,16 @@ class AutoCalibrator:
             move[0] *= quiet & (np.abs(weights - self._median) < BAND)
         self._quantiles += move
         if not warm:
-            CLIP(self._median, self._anchor - MAX_DRIFT, self._anchor + MAX_DRIFT, out=self._median)
-        CLIP(self._median, 0.0, 1.0, out=self._median)
+            lo, hi = self._anchor - MAX_DRIFT, self._anchor + MAX_DRIFT
+            np.clip(self._median, lo, hi, out=self._median)
+        np.clip(self._median, 0.0, 1.0, out=self._median)
         # Written straight into the remap: full >= neutral + MIN_RANGE, or 1 with neutral
         # <= 1 - MIN_SPAN, so `Remap.update`'s widening would change nothing.
         neutral, full = self.remap.neutral, self.remap.full
         np.add(self._median, MARGIN, out=neutral)
-        CLIP(neutral, 0.0, 1.0 - MIN_SPAN, out=neutral)
+        np.clip(neutral, 0.0, 1.0 - MIN_SPAN, out=neutral)
         np.add(neutral, MIN_RANGE, out=full)
-        CLIP(self._high, full, 1.0, out=full)
+        np.clip(self._high, full, 1.0, out=full)
         self.remap.refresh()
         if quiet:  # a held laugh's squint does not become the eyes' rest shape either
             move_m = np.subtract(0.5, np.less(measures, self.geometry))

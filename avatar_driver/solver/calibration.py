@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import math
-import tomllib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from ..errors import CalibrationError
 from ..shapes import ARKIT_NAMES, GROUPS, INDEX, N_SHAPES
+from ..tomlfile import read_toml
 from .measures import DEFAULT_NEUTRAL, MEASURE_NAMES, N_MEASURES
 from .remap import MIN_SPAN, Remap
 
@@ -157,21 +157,7 @@ def check_gain(v: Mapping[str, Any]) -> dict[str, float]:
 def load_profile(path: str | Path) -> Profile:
     """Read and validate a profile; CalibrationError names the file and the field."""
     p = Path(path).expanduser()
-    if p.is_dir():
-        raise CalibrationError(f"calibration profile {p} is a folder; expected a .toml profile")
-    if not p.is_file():
-        raise CalibrationError(f"calibration profile {p} does not exist")
-    size = p.stat().st_size
-    if size > MAX_PROFILE_BYTES:
-        raise CalibrationError(
-            f"calibration profile {p} is {size} bytes; the limit is {MAX_PROFILE_BYTES}"
-        )
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as e:
-        raise CalibrationError(f"calibration profile {p} is not UTF-8 text ({e.reason})") from e
-    except tomllib.TOMLDecodeError as e:
-        raise CalibrationError(f"calibration profile {p} is not valid TOML: {e}") from e
+    data = read_toml(p, what="calibration profile", limit=MAX_PROFILE_BYTES, error=CalibrationError)
     try:
         return Profile.model_validate(data)
     except ValidationError as e:

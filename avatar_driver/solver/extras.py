@@ -11,14 +11,12 @@ applied as a per-channel multiply and clip.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
-from ..shapes import ARKIT_NAMES, GROUPS, INDEX
-from ._scalar import CLIP, clip
+from ..shapes import ARKIT_NAMES, INDEX
+from ._scalar import clip
 
-__all__ = ["DUCHENNE_FULL", "PAIR_LEFT", "PAIR_RIGHT", "gain_vector", "genuine_smile", "symmetrize"]
+__all__ = ["DUCHENNE_FULL", "PAIR_LEFT", "PAIR_RIGHT", "genuine_smile", "symmetrize"]
 
 #: Eye evidence (mean of cheekSquint and eyeSquint) that counts as a full Duchenne marker.
 DUCHENNE_FULL = 0.4
@@ -40,15 +38,6 @@ def genuine_smile(weights: np.ndarray) -> float:
     left = smile_l * clip(0.5 * (cheek_l + squint_l) / DUCHENNE_FULL, 0.0, 1.0)
     right = smile_r * clip(0.5 * (cheek_r + squint_r) / DUCHENNE_FULL, 0.0, 1.0)
     return (left + right) / 2
-
-
-def gain_vector(gain: Mapping[str, float]) -> np.ndarray | None:
-    """Per-shape gain from a group table, or None when every gain is 1."""
-    out = np.ones(len(ARKIT_NAMES))
-    for group, g in gain.items():
-        for name in GROUPS[group]:
-            out[INDEX[name]] = g
-    return None if np.all(out == 1.0) else out
 
 
 _PAIRS = [
@@ -74,7 +63,7 @@ def symmetrize(weights: np.ndarray, dead: float) -> None:
     mean *= 0.5
     half = np.subtract(left, right)
     # diff - clip(diff, -dead, dead) is sign(diff) * max(|diff| - dead, 0), in 2 calls not 4.
-    np.subtract(half, CLIP(half, -dead, dead, out=left), out=half)
+    np.subtract(half, np.clip(half, -dead, dead, out=left), out=half)
     half *= 0.5
     weights[PAIR_LEFT] = np.add(mean, half, out=left)
     weights[PAIR_RIGHT] = np.subtract(mean, half, out=right)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._scalar import CLIP
-
 __all__ = ["MIN_SPAN", "Remap"]
 
 #: Smallest allowed `full - neutral`: a narrower range would amplify tracker noise.
@@ -40,7 +38,7 @@ class Remap:
         """Remapped copy of `x` (or written into `out`), clipped to 0..1."""
         y = np.subtract(x, self.neutral, out=out)
         np.multiply(y, self._scale, out=y)
-        return CLIP(y, 0.0, 1.0, out=y)
+        return np.clip(y, 0.0, 1.0, out=y)
 
     def update(self, neutral: np.ndarray, full: np.ndarray) -> None:
         """Replace the ranges in place (auto-calibration); spans below MIN_SPAN widen."""

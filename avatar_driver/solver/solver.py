@@ -11,18 +11,16 @@ measures from one `take`, per-eye closure, gaze, cheekPuff) is done on Python fl
 
 from __future__ import annotations
 
-import dataclasses
-import operator
 from collections.abc import Mapping
 
 import numpy as np
 
-from ..frame import Frame
-from ..shapes import EXTRA_NAMES, INDEX, N_SHAPES
-from ._scalar import CLIP, maximum
+from ..frame import Frame, with_face
+from ..shapes import EXTRA_NAMES, INDEX, N_SHAPES, group_gain
+from ._scalar import maximum
 from .auto import AutoCalibrator
 from .calibration import Profile, check_gain
-from .extras import gain_vector, genuine_smile, symmetrize
+from .extras import genuine_smile, symmetrize
 from .eyes import LOOK_INDEX, blink, closure, gaze_angle, lid_raise, look_weights, wide
 from .geometry import cheek_puff
 from .measures import DEFAULT_NEUTRAL, measure_values
@@ -39,10 +37,6 @@ _READ = np.array(
 )  # fmt: skip
 _WRITE = np.concatenate((_READ[:7], LOOK_INDEX))
 _GENUINE = EXTRA_NAMES.index("genuineSmile")
-# `_replace` copies every Frame field, whatever fields Frame gains later.
-_FIELDS = tuple(f.name for f in dataclasses.fields(Frame))
-_field_values = operator.attrgetter(*_FIELDS)
-_W, _P, _E = (_FIELDS.index(n) for n in ("weights", "pose", "extras"))
 #: Default Left-Right dead zone of `extras.symmetrize` (weight units).
 SYMMETRY_DEAD = 0.1
 
@@ -76,7 +70,7 @@ class TrackingSolver:
         self.remap = profile.remap() if profile else Remap.identity(N_SHAPES)
         self.geometry = profile.geometry_vector() if profile else DEFAULT_NEUTRAL.copy()
         table = gain if gain is not None else (profile.gain if profile else {})
-        self._gain = gain_vector(check_gain(table))
+        self._gain = group_gain(check_gain(table))
         self._auto = (
             AutoCalibrator(self.remap, self.geometry, warm_up=profile is None) if auto else None
         )
@@ -102,7 +96,7 @@ class TrackingSolver:
 
     def set_gain(self, gain: Mapping[str, float]) -> None:
         """New expression gain per group (the panel's sliders), checked like the config's."""
-        self._gain = gain_vector(check_gain(gain))
+        self._gain = group_gain(check_gain(gain))
 
     def neutral_weights(self) -> np.ndarray:
         """The calibrated rest face: the profile's neutral through the remap (zeros)."""
@@ -137,7 +131,7 @@ class TrackingSolver:
         extras[_GENUINE] = genuine_smile(w)
         if self._gain is not None:
             w *= self._gain
-            CLIP(w, 0.0, 1.0, out=w)
+            np.clip(w, 0.0, 1.0, out=w)
         w[frame.unavailable] = 0.0
         pose = frame.pose.copy()
         if self._recenter:
@@ -147,7 +141,7 @@ class TrackingSolver:
         if self._pose_offset is not None:
             pose[:3] -= self._pose_offset
         pose[3:9] = (yaw, pitch, 0.0, yaw, pitch, 0.0)  # eye yaw, pitch, roll (L, R)
-        out = _replace(frame, w.astype(np.float32), pose, extras)
+        out = with_face(frame, w.astype(np.float32), pose, extras)
         if self._origin is not None:
             out.translation = out.translation - self._origin
         return out if self.guard is None else self.guard(out, img)
@@ -178,10 +172,3 @@ def _estimates(
     ]
     est += look_weights(yaw, pitch)
     return est, yaw, pitch
-
-
-def _replace(frame: Frame, weights: np.ndarray, pose: np.ndarray, extras: np.ndarray) -> Frame:
-    """`dataclasses.replace(frame, weights=..., pose=..., extras=...)` in a third of the time."""
-    values = list(_field_values(frame))
-    values[_W], values[_P], values[_E] = weights, pose, extras
-    return Frame(*values)

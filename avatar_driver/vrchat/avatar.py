@@ -18,13 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..mapping.compiled import (
-    _OSC_TYPE,
+from ..mapping.compiled import CompiledMapping
+from ..mapping.wires import (
     BIT,
     BOOL,
     DIRECT,
     NEGATIVE,
-    CompiledMapping,
+    OSC_TYPE,
     Wire,
     wires_as_written,
 )
@@ -244,7 +244,7 @@ def wires_for_avatar(mapping: CompiledMapping, params: Sequence[AvatarParam]) ->
     for i, e in enumerate(mapping.entries):
         if not is_avatar_address(e.address):
             if _native_wanted(e.address, params, known):
-                wires.append(Wire(e.name, e.address, _OSC_TYPE[e.type], i, DIRECT))
+                wires.append(Wire(e.name, e.address, OSC_TYPE[e.type], i, DIRECT))
             continue
         flag = next((p for p in params if p.type == "b" and _matches(p.address, e.name)), None)
         if e.type == "bool":  # a flag (VRCFT's ConditionalBoolParameter): Bool only

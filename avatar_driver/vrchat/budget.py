@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import BadInputError
 from ..mapping import CompiledMapping, load_mapping
-from ..mapping.compiled import BIT, NEGATIVE, Wire, wires_as_written
+from ..mapping.wires import BIT, NEGATIVE, Wire, wires_as_written
 from .avatar import (
     AvatarConfigError,
     AvatarParam,

@@ -23,8 +23,6 @@ _CHANGE_BYTES = AVATAR_CHANGE.encode()
 class AvatarChangeListener:
     """Calls `on_change(avatar_id)` (from its own thread) for each ``/avatar/change``.
 
-    `on_params(addresses)` (optional) receives the parameter addresses of every other
-    message, which lets the owner notice parameters an avatar config does not declare.
     `only_changes` skips, before decoding, every datagram that cannot hold an
     ``/avatar/change``: VRChat also sends the apps it finds by OSCQuery every parameter
     change (ours echoed back, 60 times a second), and decoding those would take GIL time
@@ -37,7 +35,6 @@ class AvatarChangeListener:
         port: int,
         on_change: Callable[[str], None],
         *,
-        on_params: Callable[[list[str]], None] | None = None,
         only_changes: bool = False,
     ) -> None:
         self._sock = socket.socket(
@@ -51,7 +48,6 @@ class AvatarChangeListener:
         self._sock.settimeout(0.2)
         self.address = self._sock.getsockname()[:2]
         self.on_change = on_change
-        self.on_params = on_params
         self.only_changes = only_changes
         self.packets = 0
         self.skipped = 0
@@ -84,7 +80,6 @@ class AvatarChangeListener:
             except OscDecodeError:
                 self.decode_errors += 1
                 continue
-            others: list[str] = []
             for address, args in messages:
                 if address == AVATAR_CHANGE:
                     if not args or not isinstance(args[0], str):
@@ -95,13 +90,6 @@ class AvatarChangeListener:
                         self.on_change(args[0])
                     except Exception:  # the owner's bug must not kill the listener
                         self.callback_errors += 1
-                else:
-                    others.append(address)
-            if others and self.on_params is not None:
-                try:
-                    self.on_params(others)
-                except Exception:
-                    self.callback_errors += 1
 
     def close(self) -> None:
         self._stop.set()

@@ -38,7 +38,7 @@ def test_check_file_summary(tmp_path: Path) -> None:
          ["parameter 'A'", "in_range", "expected two different numbers"]),
         ('[[param]]\nname = "A"\nsource = "jawOpen"\ntype = "int"\nout_range = [0, 300]\n',
          ["parameter 'A'", "out_range", "within 0..255"]),
-        ('[[param]\nname = "A"\n', ["expected valid TOML", "line 1"]),
+        ('[[param]\nname = "A"\n', ["not valid TOML", "line 1"]),
         ('[[param]]\nname = "A"\nsource = "jawOpen"\ngian = 2\n',
          ["parameter 'A'", "field 'gian'", "did you mean 'gain'"]),
     ],

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from avatar_driver.shapes import INDEX, N_SHAPES, swap_lr_index
-from avatar_driver.solver.extras import gain_vector, genuine_smile, symmetrize
+from avatar_driver.shapes import INDEX, N_SHAPES, group_gain, swap_lr_index
+from avatar_driver.solver.extras import genuine_smile, symmetrize
 from avatar_driver.solver.eyes import blink, closure, gaze, gaze_shapes
 from avatar_driver.solver.remap import MIN_SPAN, Remap
 
@@ -73,6 +73,6 @@ def test_genuine_smile_needs_the_eyes_and_gain_scales_groups() -> None:
     w[[INDEX["cheekSquintLeft"], INDEX["cheekSquintRight"]]] = 0.6
     w[[INDEX["eyeSquintLeft"], INDEX["eyeSquintRight"]]] = 0.4
     assert genuine_smile(w) == pytest.approx(0.9)
-    g = gain_vector({"mouth": 1.5, "eyes": 1.0})
+    g = group_gain({"mouth": 1.5, "eyes": 1.0})
     assert g is not None and g[INDEX["mouthSmileLeft"]] == 1.5 and g[INDEX["eyeBlinkLeft"]] == 1
-    assert gain_vector({"eyes": 1.0}) is None
+    assert group_gain({"eyes": 1.0}) is None

@@ -23,7 +23,7 @@ import pytest
 import regex
 
 from avatar_driver.mapping import load_mapping
-from avatar_driver.mapping.compiled import BIT, BOOL, DIRECT, NEGATIVE
+from avatar_driver.mapping.wires import BIT, BOOL, DIRECT, NEGATIVE
 from avatar_driver.shapes import CHANNEL_NAMES
 from avatar_driver.vrchat.avatar import AvatarParam, is_avatar_address, wires_for_avatar
 
