@@ -1,5 +1,6 @@
-"""OSC 1.0 encoding (single messages, bundles, a precompiled packer for hot paths) and a
-defensive decoder for what we receive (VRChat's /avatar/change).
+"""OSC 1.0 encoding (single messages, bundles, a precompiled packer for hot paths); what we
+receive (VRChat's /avatar/change) is read by the add-on's strict decoder, `osc_decode`
+(one file, `blender_addon/core/osc.py`, shared by the tool and the add-on).
 
 Hot-path rule: a `OscPacker` is built once per parameter list, with every element's bytes
 (size, address, type tags) prepared. Send-on-change makes most frames sparse (a few
@@ -18,14 +19,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .osc_decode import OscError, decode_packet
+
 __all__ = [
     "MAX_DATAGRAM",
-    "OscDecodeError",
+    "OscError",
     "OscPacker",
     "bundle",
+    "decode_packet",
     "message",
     "osc_string",
-    "parse_packet",
 ]
 
 #: Bundles are kept under this size, as VRChat's peers do.
@@ -332,93 +335,3 @@ class _Vectors:
         return out
 
 
-class OscDecodeError(ValueError):
-    """A datagram is not valid OSC (or uses a type we do not read)."""
-
-
-_MAX_DEPTH = 4
-_MAX_ITEMS = 1024
-
-
-def _read_string(data: bytes, pos: int) -> tuple[str, int]:
-    end = data.find(b"\x00", pos)
-    if end < 0:
-        raise OscDecodeError(f"unterminated string at byte {pos}")
-    try:
-        text = data[pos:end].decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise OscDecodeError(f"string at byte {pos} is not UTF-8") from e
-    nxt = end + 1
-    return text, nxt + (-nxt % 4)
-
-
-def _parse_message(data: bytes) -> tuple[str, list[object]]:
-    address, pos = _read_string(data, 0)
-    if not address.startswith("/"):
-        raise OscDecodeError(f"address {address[:40]!r} does not start with '/'")
-    if pos >= len(data):
-        return address, []  # OSC 1.0 allows a message without a type tag string
-    tags, pos = _read_string(data, pos)
-    if not tags.startswith(","):
-        raise OscDecodeError("type tags do not start with ','")
-    args: list[object] = []
-    for tag in tags[1:]:
-        if tag in "if":
-            if pos + 4 > len(data):
-                raise OscDecodeError("message ends inside an argument")
-            args.append(struct.unpack_from(">i" if tag == "i" else ">f", data, pos)[0])
-            pos += 4
-        elif tag in "hd":
-            if pos + 8 > len(data):
-                raise OscDecodeError("message ends inside an argument")
-            args.append(struct.unpack_from(">q" if tag == "h" else ">d", data, pos)[0])
-            pos += 8
-        elif tag == "s":
-            text, pos = _read_string(data, pos)
-            args.append(text)
-        elif tag == "b":
-            if pos + 4 > len(data):
-                raise OscDecodeError("message ends inside a blob size")
-            (size,) = struct.unpack_from(">i", data, pos)
-            if size < 0 or pos + 4 + size > len(data):
-                raise OscDecodeError("blob size out of range")
-            args.append(data[pos + 4 : pos + 4 + size])
-            pos += 4 + size + (-size % 4)
-        elif tag in "TF":
-            args.append(tag == "T")
-        elif tag in "NI":
-            args.append(None)
-        else:
-            raise OscDecodeError(f"unsupported type tag {tag!r}")
-    return address, args
-
-
-def parse_packet(data: bytes, *, _depth: int = 0) -> list[tuple[str, list[object]]]:
-    """Messages in one datagram (bundles flattened) as (address, args).
-
-    Built for untrusted input: every length is checked, nesting is bounded, and anything
-    wrong raises `OscDecodeError` (never another exception).
-    """
-    if _depth > _MAX_DEPTH:
-        raise OscDecodeError("bundles nested too deeply")
-    if len(data) % 4:
-        raise OscDecodeError(f"size {len(data)} is not a multiple of 4")
-    if data.startswith(b"#bundle\x00"):
-        if len(data) < 16:
-            raise OscDecodeError("bundle shorter than its header")
-        out: list[tuple[str, list[object]]] = []
-        pos = 16
-        while pos < len(data):
-            if pos + 4 > len(data):
-                raise OscDecodeError("bundle ends inside an element size")
-            (size,) = struct.unpack_from(">i", data, pos)
-            if size <= 0 or size % 4 or pos + 4 + size > len(data):
-                raise OscDecodeError("bundle element size out of range")
-            out.extend(parse_packet(data[pos + 4 : pos + 4 + size], _depth=_depth + 1))
-            if len(out) > _MAX_ITEMS:
-                raise OscDecodeError("too many messages in one datagram")
-            pos += 4 + size
-        return out
-    if not data.startswith(b"/"):
-        raise OscDecodeError("neither a message nor a bundle")
-    return [_parse_message(data)]

@@ -11,7 +11,7 @@ import socket
 import threading
 from collections.abc import Callable
 
-from ..codecs.osc import OscDecodeError, parse_packet
+from ..codecs.osc import OscError, decode_packet
 
 __all__ = ["MAX_PACKET", "AvatarChangeListener"]
 
@@ -76,8 +76,8 @@ class AvatarChangeListener:
                 self.skipped += 1
                 continue
             try:
-                messages = parse_packet(data)
-            except OscDecodeError:
+                messages = decode_packet(data)
+            except OscError:
                 self.decode_errors += 1
                 continue
             for address, args in messages:

@@ -13,11 +13,11 @@ from pythonosc.osc_message import OscMessage
 
 from avatar_driver.codecs.osc import (
     MAX_DATAGRAM,
-    OscDecodeError,
+    OscError,
     OscPacker,
     bundle,
+    decode_packet,
     message,
-    parse_packet,
 )
 from avatar_driver.mapping import MappingFile, compile_mapping
 
@@ -114,13 +114,13 @@ def test_packer_splits_under_limit_and_python_osc_decodes() -> None:
     assert np.allclose([v for _, v in got], values, atol=1e-6)
 
 
-def test_parse_packet_roundtrip() -> None:
+def test_decode_packet_roundtrip() -> None:
     m1 = message("/avatar/change", "avtr_123")
     m2 = message("/x", 1, 2.5, True, "s")
-    assert parse_packet(m1) == [("/avatar/change", ["avtr_123"])]
-    assert parse_packet(bundle([m1, bundle([m2])])) == [
-        ("/avatar/change", ["avtr_123"]),
-        ("/x", [1, 2.5, True, "s"]),
+    assert decode_packet(m1) == [("/avatar/change", ("avtr_123",))]
+    assert decode_packet(bundle([m1, bundle([m2])])) == [
+        ("/avatar/change", ("avtr_123",)),
+        ("/x", (1, 2.5, True, "s")),
     ]
 
 
@@ -140,25 +140,25 @@ def test_parse_packet_roundtrip() -> None:
         b"#bundle\x00",  # short bundle
     ],
 )
-def test_parse_packet_rejects_hostile_input(data: bytes) -> None:
-    with pytest.raises(OscDecodeError):
-        parse_packet(data)
+def test_decode_packet_rejects_hostile_input(data: bytes) -> None:
+    with pytest.raises(OscError):
+        decode_packet(data)
 
 
-def test_parse_packet_bounds_nesting() -> None:
+def test_decode_packet_bounds_nesting() -> None:
     data = message("/a", 1)
     for _ in range(10):
         data = bundle([data])
-    with pytest.raises(OscDecodeError):
-        parse_packet(data)
+    with pytest.raises(OscError):
+        decode_packet(data)
 
 
-def test_parse_packet_random_bytes_never_raise_other_errors() -> None:
+def test_decode_packet_random_bytes_never_raise_other_errors() -> None:
     rng = np.random.default_rng(0)
     seed = bundle([message("/avatar/change", "avtr_x"), message("/y", 1.0)])
     for _ in range(3000):
         data = bytearray(seed)
         for pos in rng.integers(0, len(data), size=int(rng.integers(1, 6))):
             data[pos] = int(rng.integers(0, 256))
-        with contextlib.suppress(OscDecodeError):
-            parse_packet(bytes(data[: int(rng.integers(0, len(data) + 1))]))
+        with contextlib.suppress(OscError):
+            decode_packet(bytes(data[: int(rng.integers(0, len(data) + 1))]))

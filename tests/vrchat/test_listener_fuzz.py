@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from avatar_driver.codecs.osc import OscDecodeError, bundle, message, parse_packet
+from avatar_driver.codecs.osc import OscError, bundle, decode_packet, message
 from avatar_driver.vrchat.listener import AvatarChangeListener
 
 ARGS = st.one_of(
@@ -49,8 +49,8 @@ def listener() -> Iterator[tuple[AvatarChangeListener, list[str], socket.socket]
 )
 @given(packet=PACKETS)
 def test_decoder_raises_only_its_own_error(packet: bytes) -> None:
-    with contextlib.suppress(OscDecodeError):
-        parse_packet(packet)
+    with contextlib.suppress(OscError):
+        decode_packet(packet)
 
 
 @settings(
