@@ -219,6 +219,7 @@ class Monitor:
         if frame is not None:
             part["face"] = bool(frame.face_present)
             part["confidence"] = round(float(frame.confidence), 3)
+            part["upper_face"] = bool(frame.upper_face)  # False: headset mode
             regions = _regions(frame)
             if regions is not None:
                 part["regions"] = regions
