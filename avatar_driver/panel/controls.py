@@ -164,7 +164,7 @@ class Controls:
         return str(handler(body))
 
     def _queue(self, command: Any) -> None:
-        self.monitor.commands.put(command)
+        self.monitor.submit(command)
 
     def _do_gain(self, body: Mapping[str, Any]) -> str:
         group, value = body.get("group"), body.get("value")
@@ -291,6 +291,7 @@ class Controls:
         )
         self.calibration = run
         self.monitor.frame_sink = run.feed
+        self.monitor.attach()
         return f"calibration ({mode}) started"
 
     def _do_calibrate_cancel(self, body: Mapping[str, Any]) -> str:
