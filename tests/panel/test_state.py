@@ -45,3 +45,30 @@ def test_the_tap_is_on_the_pipeline_only_while_needed() -> None:
             pipeline.max_frames = 1  # ends the run at the next frame
             panel.close()
         run.join(40)
+
+
+def test_the_stream_event_is_the_snapshot_as_json() -> None:
+    """The hand-composed event text parses to what `snapshot` holds (values rounded as
+    the page shows them)."""
+    import json
+
+    import pytest
+
+    opts = RunOptions(source="demo", outputs=["none"])
+    with open_pipeline(opts) as pipeline:
+        pipeline.max_frames = 40
+        panel = Panel.start(pipeline, RunContext(source="demo"), "127.0.0.1:0")
+        monitor = panel.monitor
+        monitor.connect()
+        pipeline.run()
+        panel.close()
+    since = monitor.seq - 3
+    text, end = monitor.event_json(since, slow=monitor.slow_part())
+    event = json.loads(text)
+    snap, end2 = monitor.snapshot(since, full=True)
+    snap = json.loads(json.dumps(snap))
+    assert end == end2 == monitor.seq and event.keys() == snap.keys()
+    for key in ("fps", "cpu"):  # sampled at another moment
+        event.pop(key), snap.pop(key)
+    assert event.pop("confidence") == pytest.approx(snap.pop("confidence"), abs=1e-3)
+    assert event == snap
