@@ -309,7 +309,15 @@ class Controls:
         gains = dict(self.gains) or None
         auto = self.ctx.auto_calibrate
         lanes = len(self.monitor.pipeline.lanes)
-        solvers = [TrackingSolver(profile, auto=auto, gain=gains) for _ in range(lanes)]
+        old = _slot(self.monitor.pipeline, 0, "solver")
+        guard = getattr(old.stage, "guard", None) if old is not None else None
+        keep: dict[str, Any] = {  # the run's other solver options stay as they were
+            "occlusion": guard is not None,
+            "headset": getattr(guard, "headset_setting", None),
+        }
+        if old is not None and hasattr(old.stage, "symmetry"):
+            keep["symmetry"] = old.stage.symmetry
+        solvers = [TrackingSolver(profile, auto=auto, gain=gains, **keep) for _ in range(lanes)]
 
         def apply(p: Pipeline) -> None:
             for k, solver in enumerate(solvers):
