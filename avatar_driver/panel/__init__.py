@@ -1,8 +1,8 @@
 """The control panel: a local web page to watch, calibrate and tune a run while it runs.
 
 `Panel.start(pipeline, ctx, address)` taps the pipeline (see `state.Monitor`) and serves
-the page (see `server.PanelServer`); `close()` stops the server. With no tab open, the
-tap only checks for pending commands.
+the page (see `server.PanelServer`); `close()` stops the server. With no tab open and no
+command pending, the pipeline has no tap at all.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ class Panel:
         monitor = Monitor(pipeline)
         controls = Controls(monitor, ctx)
         server = PanelServer(monitor, controls, host, port)
-        pipeline.add_tap(monitor)
         return cls(monitor, controls, server)
 
     @property

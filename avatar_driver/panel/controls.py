@@ -29,6 +29,7 @@ from ..outputs.base import OutputBase
 from ..pipeline import Pipeline, Stage, neutral_frame
 from ..shapes import GROUPS
 from ..solver.calibration import MAX_GAIN, Profile, check_gain, load_profile, save_profile
+from ..solver.occlusion import COVERED
 from .calibrating import CalibrationRun
 from .state import Monitor
 from .tomlwrite import write_toml
@@ -128,6 +129,9 @@ class Controls:
                     g: float(self.params.get(g, {}).get(key, defaults[g])) for g in GROUP_NAMES
                 },
             }  # fmt: skip
+        solver = _slot(self.monitor.pipeline, 0, "solver")
+        warming = getattr(solver.stage, "auto_warming_up", None) if solver else None
+        out["auto"] = None if warming is None else ("warming up" if warming else "adapting")
         if self.calibration is not None:
             out["calibration"] = self.calibration.status()
         return out
@@ -142,6 +146,7 @@ class Controls:
             "profile": str(self.ctx.calibration or "profile.toml"),
             "config": str(self.ctx.config_path or DEFAULT_CONFIG),
             "has_solver": self._has_solver(),
+            "covered_below": COVERED,
         }
 
     def _has_solver(self) -> bool:
@@ -159,7 +164,7 @@ class Controls:
         return str(handler(body))
 
     def _queue(self, command: Any) -> None:
-        self.monitor.commands.put(command)
+        self.monitor.submit(command)
 
     def _do_gain(self, body: Mapping[str, Any]) -> str:
         group, value = body.get("group"), body.get("value")
@@ -180,6 +185,31 @@ class Controls:
 
         self._queue(apply)
         return f"gain {group} = {checked[str(group)]:g}"
+
+    def _do_recenter(self, body: Mapping[str, Any]) -> str:
+        """The head pose of the next face frame becomes straight ahead (`recenter`)."""
+        return self._solver_call("recenter", "head recentered on the next face frame")
+
+    def _do_recalibrate(self, body: Mapping[str, Any]) -> str:
+        """The auto-calibration forgets what it learned and warms up again."""
+        if not self.ctx.auto_calibrate:
+            raise ConfigError("recalibrate restarts the auto-calibration: run --auto-calibrate")
+        return self._solver_call("recalibrate", "auto-calibration restarted")
+
+    def _solver_call(self, method: str, done: str) -> str:
+        """Call `method` of every lane's solver, on the pipeline thread between frames."""
+        solver = _slot(self.monitor.pipeline, 0, "solver")
+        if solver is None or not hasattr(solver.stage, method):
+            raise ConfigError(f"{method} needs the tracking solver (a camera or video source)")
+
+        def apply(p: Pipeline) -> None:
+            for k in range(len(p.lanes)):
+                slot = _slot(p, k, "solver")
+                if slot is not None and hasattr(slot.stage, method):
+                    getattr(slot.stage, method)()
+
+        self._queue(apply)
+        return done
 
     def _do_smoothing(self, body: Mapping[str, Any]) -> str:
         group = str(body.get("group"))
@@ -261,6 +291,7 @@ class Controls:
         )
         self.calibration = run
         self.monitor.frame_sink = run.feed
+        self.monitor.attach()
         return f"calibration ({mode}) started"
 
     def _do_calibrate_cancel(self, body: Mapping[str, Any]) -> str:
@@ -278,7 +309,15 @@ class Controls:
         gains = dict(self.gains) or None
         auto = self.ctx.auto_calibrate
         lanes = len(self.monitor.pipeline.lanes)
-        solvers = [TrackingSolver(profile, auto=auto, gain=gains) for _ in range(lanes)]
+        old = _slot(self.monitor.pipeline, 0, "solver")
+        guard = getattr(old.stage, "guard", None) if old is not None else None
+        keep: dict[str, Any] = {  # the run's other solver options stay as they were
+            "occlusion": guard is not None,
+            "headset": getattr(guard, "headset_setting", None),
+        }
+        if old is not None and hasattr(old.stage, "symmetry"):
+            keep["symmetry"] = old.stage.symmetry
+        solvers = [TrackingSolver(profile, auto=auto, gain=gains, **keep) for _ in range(lanes)]
 
         def apply(p: Pipeline) -> None:
             for k, solver in enumerate(solvers):

@@ -1,7 +1,8 @@
 """What the page shows: the pipeline tap keeps references, the server builds snapshots.
 
-The tap runs on the pipeline thread and does as little as possible: with no page
-connected it only drains pending commands; with one, it keeps the last frames (frames
+The tap runs on the pipeline thread and does as little as possible: it is only on the
+pipeline while a page is open or a command or calibration is pending (otherwise the
+pipeline has no tap and builds no report); while a page looks, it keeps the last frames (frames
 are immutable by convention, so a reference is enough) and copies raw and filtered
 channels into a preallocated ring for the plot. Everything else (JSON, JPEG, CPU) is
 done on the server's threads, reading those references.
@@ -10,6 +11,7 @@ done on the server's threads, reading those references.
 from __future__ import annotations
 
 import base64
+import json
 import queue
 import resource
 import threading
@@ -119,6 +121,7 @@ class Monitor:
         self.commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self.command_errors: list[str] = []
         self._lock = threading.Lock()
+        self._attached = False
         self.clients = 0
         #: Called with lane 0's tracked frame while a calibration runs.
         self.frame_sink: Callable[[Frame], None] | None = None
@@ -130,13 +133,15 @@ class Monitor:
         #: per frame: raw channels (weights then pose), then the filtered ones
         self._rows = np.zeros((_RING, 2 * N_CHANNELS), np.float32)
         self._part: tuple[TapReport | None, dict[str, Any]] = (None, {})
+        self._part_json: tuple[TapReport | None, str] = (None, "")
         self._fps = _Rate()
         self._cpu = _Cpu()
 
     # -- pipeline thread ----------------------------------------------------------------
 
     def __call__(self, event: TapReport) -> None:
-        """After each frame: apply pending commands; keep the frame only if someone looks."""
+        """After each frame: apply pending commands; keep the frame only if someone looks;
+        with nobody looking and nothing pending, leave the pipeline (`attach` comes back)."""
         self.frames += 1
         while not self.commands.empty():
             command = self.commands.get_nowait()
@@ -148,6 +153,8 @@ class Monitor:
         if sink is not None and event.lanes[0].tracked is not None:
             sink(event.lanes[0].tracked)
         if not self.clients:
+            if sink is None:
+                self._detach()
             return
         self.event = event
         lane = event.lanes[0]
@@ -168,9 +175,31 @@ class Monitor:
 
     # -- server threads -------------------------------------------------------------------
 
+    def attach(self) -> None:
+        """Tap the pipeline (again): a page opened, a command or a calibration is pending.
+        Without any, the pipeline runs with no tap at all, so a closed page costs nothing."""
+        with self._lock:
+            if not self._attached:
+                self._attached = True
+                self.pipeline.add_tap(self)
+
+    def _detach(self) -> None:
+        with self._lock:  # a command queued before this lock is taken is still run
+            if self.clients or self.frame_sink is not None or not self.commands.empty():
+                return
+            self._attached = False
+            self.pipeline.remove_tap(self)
+
+    def submit(self, command: Command) -> None:
+        """Run `command(pipeline)` on the pipeline thread after the next frame."""
+        self.commands.put(command)
+        self.attach()
+
     def connect(self) -> None:
         with self._lock:
             self.clients += 1
+            self._fps = _Rate()  # the tap did not count frames while no page looked
+        self.attach()
 
     def disconnect(self) -> None:
         with self._lock:
@@ -191,14 +220,7 @@ class Monitor:
             "frames": self.frames,
         }
         if full:
-            outputs = [o for lane in self.pipeline.lanes for o in lane.outputs]
-            snap["outputs"] = [
-                {"name": name, **describe_output(out)}
-                for name, out in zip(self.pipeline.output_names, outputs, strict=False)
-            ]
-            snap["source"] = getattr(self.pipeline.source, "description", "")
-            snap["note"] = getattr(self.pipeline.source, "state", "")
-            snap["errors"] = self.command_errors[-3:]
+            snap.update(self.slow_part())
         if event is not None:
             snap.update(self._frame_part(event))
         end = self.seq
@@ -208,6 +230,63 @@ class Monitor:
             pick = (lambda x: x[a:b]) if a < b else (lambda x: np.concatenate((x[a:], x[:b])))
             snap["rows"] = {"t": _b64(pick(self._t), "<f8"), "v": _b64(pick(self._rows))}
         return snap, end
+
+    def event_json(self, since: int, *, slow: dict[str, Any] | None = None) -> tuple[str, int]:
+        """The stream's event text, as `snapshot` would give it once JSON-encoded, cheaper:
+        the newest frame's values are encoded once per frame for every tab, only the small
+        per-tab head, the new channel rows and `slow` (the parts sent a few times a second)
+        are encoded per event."""
+        now = time.perf_counter()
+        fps, cpu = self._fps.sample(self.frames, now), self._cpu.sample(now)
+        parts = [f'"fps":{fps:.1f},"cpu":{cpu:.1f},"frames":{self.frames}']
+        event = self.event
+        if event is not None:
+            if self._part_json[0] is not event:
+                self._part_json = (event, self._frame_text(event))
+            parts.append(self._part_json[1])
+        end = self.seq
+        start = max(since, end - _RING + 1, 0)
+        if end > start:
+            a, b = start % _RING, end % _RING
+            t, v = (self._t[a:b], self._rows[a:b]) if a < b else (
+                np.concatenate((self._t[a:], self._t[:b])),
+                np.concatenate((self._rows[a:], self._rows[:b])),
+            )  # fmt: skip
+            parts.append(f'"rows":{{"t":"{_b64(t, "<f8")}","v":"{_b64(v)}"}}')
+        if slow:
+            parts.append(json.dumps(slow, default=_plain, separators=(",", ":"))[1:-1])
+        return "{" + ",".join(parts) + "}", end
+
+    def _frame_text(self, event: TapReport) -> str:
+        """`_frame_part` as JSON members, formatted directly: the stream's one per-frame
+        encoding (a dict through json.dumps cost several times more on a busy machine)."""
+        lane = event.lanes[0]
+        frame = lane.after or lane.tracked
+        out = [f'"latency_ms":{event.latency_ms:.2f}']
+        if frame is not None:
+            face, upper = _JS[bool(frame.face_present)], _JS[bool(frame.upper_face)]
+            confidence = float(frame.confidence)
+            out.append(f'"face":{face},"confidence":{confidence:.3f},"upper_face":{upper}')
+            if frame.regions is not None:
+                values = zip(REGION_NAMES, frame.regions.tolist(), strict=False)
+                out.append('"regions":{' + ",".join(f'"{n}":{v:.3f}' for n, v in values) + "}")
+        movement = self.movement
+        if movement is not None:
+            out.append(f'"m":"{_b64(movement)}"')
+        return ",".join(out)
+
+    def slow_part(self) -> dict[str, Any]:
+        """What changes slowly (outputs, source, errors): a few times a second is enough."""
+        outputs = [o for lane in self.pipeline.lanes for o in lane.outputs]
+        return {
+            "outputs": [
+                {"name": name, **describe_output(out)}
+                for name, out in zip(self.pipeline.output_names, outputs, strict=False)
+            ],
+            "source": getattr(self.pipeline.source, "description", ""),
+            "note": getattr(self.pipeline.source, "state", ""),
+            "errors": self.command_errors[-3:],
+        }
 
     def _frame_part(self, event: TapReport) -> dict[str, Any]:
         """The newest frame's values, computed once per frame whatever the tabs."""
@@ -219,6 +298,7 @@ class Monitor:
         if frame is not None:
             part["face"] = bool(frame.face_present)
             part["confidence"] = round(float(frame.confidence), 3)
+            part["upper_face"] = bool(frame.upper_face)  # False: headset mode
             regions = _regions(frame)
             if regions is not None:
                 part["regions"] = regions
@@ -238,6 +318,9 @@ class Monitor:
         return frame.image, None if lm is None else lm[:, :2]
 
 
+_JS = {True: "true", False: "false"}
+
+
 def _stage(stages: list[tuple[str, Any]], name: str) -> Any:
     for n, s in stages:
         if n == name:
@@ -249,3 +332,10 @@ def _b64(values: np.ndarray, dtype: str = "<f4") -> str:
     """Numbers as base64 of little-endian floats (a Float32Array on the page): one C call
     each way instead of a Python object and a JSON number per value."""
     return base64.b64encode(np.ascontiguousarray(values, dtype=dtype).tobytes()).decode()
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars (a stat or setting may be one) as Python numbers, for JSON."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON")

@@ -94,6 +94,11 @@ class TrackingSolver:
         if self._auto is not None:
             self._auto.reset()
 
+    @property
+    def auto_warming_up(self) -> bool | None:
+        """True while the auto-calibration warms up, False after it, None without it."""
+        return None if self._auto is None else self._auto.warming_up
+
     def set_gain(self, gain: Mapping[str, float]) -> None:
         """New expression gain per group (the panel's sliders), checked like the config's."""
         self._gain = group_gain(check_gain(gain))

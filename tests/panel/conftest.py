@@ -87,9 +87,7 @@ def browser() -> Iterator[Any]:
         context.close()
 
 
-@pytest.fixture(scope="session")
-def long_clip(media: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """single_face.mp4 looped to ~60 s (a page needs a run longer than 2.4 s)."""
+def _clip_frames(media: Path) -> tuple[list[Any], float]:
     import cv2
 
     src = cv2.VideoCapture(str(media / "single_face.mp4"))
@@ -101,14 +99,60 @@ def long_clip(media: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         frames.append(img)
     fps = src.get(cv2.CAP_PROP_FPS) or 30.0
     src.release()
-    out = tmp_path_factory.mktemp("clip") / "single_face_looped.mp4"
+    return frames, fps
+
+
+def _write_looped(frames: list[Any], fps: float, out: Path) -> Path:
+    """The frames forward then backward, 25 times (~60 s; the loop has no jump cut)."""
+    import cv2
+
     h, w = frames[0].shape[:2]
     writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
-    for k in range(25):  # forward then backward, so the loop has no jump cut
+    for k in range(25):
         for img in frames if k % 2 == 0 else frames[::-1]:
             writer.write(img)
     writer.release()
     return out
+
+
+@pytest.fixture(scope="session")
+def long_clip(media: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """single_face.mp4 looped to ~60 s (a page needs a run longer than 2.4 s)."""
+    frames, fps = _clip_frames(media)
+    return _write_looped(frames, fps, tmp_path_factory.mktemp("clip") / "single_face_looped.mp4")
+
+
+@pytest.fixture(scope="session")
+def tilted_clip(media: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The looped clip turned 15 degrees in the picture: the head is rolled throughout."""
+    import cv2
+
+    frames, fps = _clip_frames(media)
+    h, w = frames[0].shape[:2]
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), 15.0, 1.0)
+    tilted = [cv2.warpAffine(f, turn, (w, h), borderMode=cv2.BORDER_REPLICATE) for f in frames]
+    return _write_looped(tilted, fps, tmp_path_factory.mktemp("clip") / "tilted_looped.mp4")
+
+
+@pytest.fixture(scope="session")
+def hand_clip(media: Path, model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The looped clip with a hand over the mouth throughout (`degrade`'s "hand", placed on
+    each frame's tracked landmarks)."""
+    import cv2
+
+    from avatar_driver import degrade
+    from avatar_driver.frame import Frame
+    from avatar_driver.tracking.landmarker import FaceTracker
+
+    frames, fps = _clip_frames(media)
+    covered = []
+    with FaceTracker(model, mode="image") as tracker:
+        for k, bgr in enumerate(frames):
+            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            lm = tracker(Frame(timestamp=k / fps, index=k, image=rgb)).landmarks
+            hand = degrade.apply("hand", rgb, lm, seed=k) if lm is not None else rgb
+            covered.append(cv2.cvtColor(hand, cv2.COLOR_RGB2BGR))
+    return _write_looped(covered, fps, tmp_path_factory.mktemp("clip") / "hand_looped.mp4")
 
 
 def wait_for(pred: Any, timeout: float = 20.0, step: float = 0.1) -> Any:

@@ -81,6 +81,8 @@ def test_demo_run_bars_move_outputs_listed_and_pause_reaches_the_wire(
             "#shapes .row .name", "els => els.map(e => e.textContent)"
         )
         assert names[0] == "eyeBlinkLeft" and names[-1] == "tongueOut"
+        # the demo has no solver: nothing to recenter or recalibrate
+        assert page.is_disabled("#recenter") and page.is_disabled("#recalibrate")
         first = wait_for(lambda: (b := _bars(page)) and any(b) and b)
         time.sleep(0.5)
         assert _bars(page) != first, "the bars did not move"
@@ -276,6 +278,90 @@ def test_vrchat_row_names_the_avatar_and_its_driven_parameters(
         logged = wait_for(lambda: [ln for ln in run.lines if "avatar Panel Test:" in ln], 5)
         n = re.search(r"(\d+) OSC parameters", logged[0])
         assert n and page.text_content(cell) == f"{n.group(1)} params, avatar Panel Test"
+        page.close()
+    finally:
+        run.stop()
+
+
+HEAD_ROLL = "/avatar/parameters/v2/Head/Roll"
+
+
+def test_clip_recenter_takes_the_tilted_head_as_straight(
+    browser: Any, tilted_clip: Path, model: Path, receiver: Receiver
+) -> None:
+    """On the clip turned 15 degrees the head is rolled throughout; after Recenter the
+    head roll on the wire (python-osc, default VRChat mapping) is back near zero."""
+    run = PanelRun(["--source", str(tilted_clip), "--output",
+                    f"vrchat:127.0.0.1:{receiver.port}", "--vrchat-listen", "off"],
+                   model=model)  # fmt: skip
+    try:
+        page = _open(browser, run)
+        assert wait_for(lambda: page.text_content("#face") == "yes", 20)
+        start = time.monotonic() + 1.0  # the head's dynamics settle on the tilt
+        time.sleep(3.0)
+        before = receiver.values(HEAD_ROLL, start)
+        page.click("#recenter")
+        assert wait_for(lambda: "recentered" in page.text_content("#message"), 5)
+        settled = time.monotonic() + 1.5  # the dynamics ease to the new zero
+        time.sleep(4.0)
+        after = receiver.values(HEAD_ROLL, settled)
+        shown = page.text_content("#pose tr:nth-child(2) td:nth-child(4)")  # head roll
+        assert before and after, (before, after)
+        roll_before = sum(before) / len(before) * 90  # the mapping's out_range: 1 = 90 deg
+        roll_after = sum(after) / len(after) * 90
+        print(
+            f"head roll on the wire: {roll_before:+.1f} deg -> {roll_after:+.1f} deg, page {shown}"
+        )
+        assert abs(roll_before) > 8.0, before
+        assert abs(roll_after) < 3.0, after
+        assert abs(float(shown.rstrip("°"))) < 3.0, shown
+        assert page.errors == []
+        page.close()
+    finally:
+        run.stop()
+
+
+def test_headset_and_covered_mouth_are_shown(browser: Any, hand_clip: Path, model: Path) -> None:
+    """A hand over the mouth and `--headset on`: the page says headset mode and names the
+    mouth as covered, from the frames' `upper_face` and `regions`."""
+    run = PanelRun(["--source", str(hand_clip), "--output", "none", "--headset", "on"],
+                   model=model)  # fmt: skip
+    try:
+        page = _open(browser, run)
+        assert wait_for(lambda: page.text_content("#face") == "yes", 20)
+        state = "#tracking-state"
+        assert wait_for(lambda: page.get_attribute(state, "data-headset") == "true", 10)
+        covered = wait_for(lambda: page.get_attribute(state, "data-covered"), 10)
+        assert covered and "mouth" in covered.split(","), covered
+        text = page.text_content(state)
+        assert "headset mode" in text and "covered: " in text and "mouth" in text, text
+        mouth = page.eval_on_selector_all(
+            "#regions .meter.covered .name", "els => els.map(e => e.textContent)"
+        )
+        assert "mouth" in mouth, mouth
+        assert page.errors == []
+        page.close()
+    finally:
+        run.stop()
+
+
+def test_clip_recalibrate_restarts_the_auto_calibration(
+    browser: Any, long_clip: Path, model: Path
+) -> None:
+    """--auto-calibrate warms up for 5 s of face, then adapts; Recalibrate starts it over."""
+    run = PanelRun(["--source", str(long_clip), "--output", "none", "--auto-calibrate"],
+                   model=model)  # fmt: skip
+    try:
+        page = _open(browser, run)
+        state = "#auto-state"
+        assert wait_for(lambda: page.text_content(state) == "auto-calibration warming up", 20)
+        assert wait_for(lambda: page.text_content(state) == "auto-calibration adapting", 20)
+        assert not page.is_disabled("#recalibrate")
+        page.click("#recalibrate")
+        assert wait_for(lambda: "restarted" in page.text_content("#message"), 5)
+        warm = wait_for(lambda: page.text_content(state) == "auto-calibration warming up", 5)
+        assert warm, page.text_content(state)
+        assert page.errors == []
         page.close()
     finally:
         run.stop()

@@ -99,6 +99,28 @@ def test_a_control_from_the_page_origin_is_taken(demo: PanelRun) -> None:
     conn.close()
 
 
+@pytest.mark.parametrize(
+    ("action", "why"),
+    [("recenter", "recenter needs the tracking solver"),
+     ("recalibrate", "recalibrate restarts the auto-calibration: run --auto-calibrate")],
+)  # fmt: skip
+def test_recenter_and_recalibrate_say_why_they_cannot(
+    demo: PanelRun, action: str, why: str
+) -> None:
+    """The demo has no solver (and no --auto-calibrate): refused with the reason."""
+    conn = http.client.HTTPConnection(demo.hostport, timeout=10)
+    conn.request(
+        "POST",
+        "/api/control",
+        body=json.dumps({"action": action}),
+        headers={"Content-Type": "application/json", "X-Panel-Token": demo.token},
+    )
+    r = conn.getresponse()
+    reply = json.loads(r.read())
+    conn.close()
+    assert r.status == 400 and why in reply["message"], reply
+
+
 def _listening(port: int) -> list[str]:
     """Local addresses of listening TCP sockets on `port`, from the kernel's own table."""
     found = []

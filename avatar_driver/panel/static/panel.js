@@ -45,7 +45,7 @@ function meter(parent, name) {
   const value = el("span", "value", "-");
   row.append(el("span", "name", name), track, value);
   parent.appendChild(row);
-  return { fill, value };
+  return { row, fill, value };
 }
 
 function setMeter(m, v) {
@@ -140,6 +140,9 @@ function buildControls(settings) {
   });
   buildTuning(settings);
   $("pause").addEventListener("click", () => control({ action: "pause", paused: !current.paused }));
+  $("recenter").disabled = !info.has_solver;
+  $("recenter").addEventListener("click", () => control({ action: "recenter" }));
+  $("recalibrate").addEventListener("click", () => control({ action: "recalibrate" }));
   $("save-gain").addEventListener("click", () => control({ action: "save", what: "gain" }));
   $("save-dynamics").addEventListener("click", () => control({ action: "save", what: "dynamics" }));
   $("cal-path").value = info.profile;
@@ -217,6 +220,23 @@ function updateMeters(boxId, values) {
   names.forEach((n, k) => setMeter(box.meters.items[k], values[n]));
 }
 
+function updateTrackingState(s) {
+  // headset mode (eyes and brows held at neutral) and the regions taken as covered
+  const box = $("tracking-state");
+  const covered = s.regions ? Object.keys(s.regions).filter((n) => s.regions[n] < info.covered_below) : [];
+  const parts = [];
+  if (s.upper_face === false) parts.push("headset mode: eyes and brows at neutral");
+  if (covered.length) parts.push(`covered: ${covered.join(", ")}`);
+  box.textContent = parts.join("; ");
+  box.className = parts.length ? "warn" : "";
+  box.dataset.headset = String(s.upper_face === false);
+  box.dataset.covered = covered.join(",");
+  const meters = $("regions").meters;
+  if (meters && s.regions) {
+    Object.keys(s.regions).forEach((n, k) => meters.items[k].row.classList.toggle("covered", covered.includes(n)));
+  }
+}
+
 function updateCalibration(cal) {
   const steps = $("cal-steps");
   const log = $("cal-log");
@@ -277,6 +297,7 @@ function onSnapshot(s) {
     }
   }
   updateMeters("regions", s.regions ?? (s.confidence != null ? { face: s.confidence } : null));
+  updateTrackingState(s);
   const m = s.m ? floats(s.m) : null;
   let groups = null;
   if (m) { // each group's strongest movement
@@ -288,6 +309,10 @@ function onSnapshot(s) {
     $("source").textContent = s.source + (s.note ? ` [${s.note}]` : "");
     updateOutputs(s.outputs);
     if (s.errors.length) $("message").textContent = s.errors[s.errors.length - 1];
+  }
+  if (s.settings) {
+    $("auto-state").textContent = s.settings.auto ? `auto-calibration ${s.settings.auto}` : "";
+    $("recalibrate").disabled = !s.settings.auto;
   }
   if (s.settings) updateCalibration(s.settings.calibration);
 }
