@@ -28,7 +28,14 @@ from ..mapping.loader import preset_names
 from ..outputs.base import OutputBase
 from ..pipeline import Pipeline, Stage, neutral_frame
 from ..shapes import GROUPS
-from ..solver.calibration import MAX_GAIN, Profile, check_gain, load_profile, save_profile
+from ..solver.calibration import (
+    HEAD_GAIN,
+    MAX_GAIN,
+    Profile,
+    check_gain,
+    load_profile,
+    save_profile,
+)
 from ..solver.occlusion import COVERED
 from .calibrating import CalibrationRun
 from .state import Monitor
@@ -139,7 +146,7 @@ class Controls:
     def info(self) -> dict[str, Any]:
         return {
             "groups": list(GROUP_NAMES),
-            "gain_groups": list(GROUPS),
+            "gain_groups": [*GROUPS, HEAD_GAIN],
             "max_gain": MAX_GAIN,
             "dynamics_names": list(DYNAMICS_NAMES),
             "presets": preset_names(),

@@ -51,6 +51,8 @@ __all__ = [
 
 MAX_PROFILE_BYTES = 256 * 1024
 MAX_GAIN = 4.0
+#: The gain table's name for the head pose (yaw, pitch, roll), beside the shape groups.
+HEAD_GAIN = "head"
 #: The profile's neutral is this quantile of the relaxed window, so rest noise maps to ~0.
 NEUTRAL_QUANTILE = 0.95
 #: Guided-sequence steps and the shapes whose full range each one measures.
@@ -144,8 +146,9 @@ def check_gain(v: Mapping[str, Any]) -> dict[str, float]:
     """Validate a gain table (group -> factor); ValueError says which entry is wrong."""
     out: dict[str, float] = {}
     for name, value in v.items():
-        if name not in GROUPS:
-            raise ValueError(f"{name!r} is not a group; expected one of {', '.join(GROUPS)}")
+        if name not in GROUPS and name != HEAD_GAIN:
+            names = ", ".join([*GROUPS, HEAD_GAIN])
+            raise ValueError(f"{name!r} is not a group; expected one of {names}")
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"{name}: expected a number, got {value!r}")
         if not 0.0 <= float(value) <= MAX_GAIN:

@@ -19,7 +19,7 @@ from ..frame import Frame, with_face
 from ..shapes import EXTRA_NAMES, INDEX, N_SHAPES, group_gain
 from ._scalar import maximum
 from .auto import AutoCalibrator
-from .calibration import Profile, check_gain
+from .calibration import HEAD_GAIN, Profile, check_gain
 from .extras import genuine_smile, symmetrize
 from .eyes import LOOK_INDEX, blink, closure, gaze_angle, lid_raise, look_weights, wide
 from .geometry import cheek_puff
@@ -70,7 +70,7 @@ class TrackingSolver:
         self.remap = profile.remap() if profile else Remap.identity(N_SHAPES)
         self.geometry = profile.geometry_vector() if profile else DEFAULT_NEUTRAL.copy()
         table = gain if gain is not None else (profile.gain if profile else {})
-        self._gain = group_gain(check_gain(table))
+        self.set_gain(table)
         self._auto = (
             AutoCalibrator(self.remap, self.geometry, warm_up=profile is None) if auto else None
         )
@@ -100,8 +100,11 @@ class TrackingSolver:
         return None if self._auto is None else self._auto.warming_up
 
     def set_gain(self, gain: Mapping[str, float]) -> None:
-        """New expression gain per group (the panel's sliders), checked like the config's."""
-        self._gain = group_gain(check_gain(gain))
+        """New expression gain per group, and `head` for the head pose's angles (the panel's
+        sliders), checked like the config's."""
+        table = check_gain(gain)
+        self._head_gain = table.pop(HEAD_GAIN, 1.0)
+        self._gain = group_gain(table)
 
     def neutral_weights(self) -> np.ndarray:
         """The calibrated rest face: the profile's neutral through the remap (zeros)."""
@@ -145,6 +148,8 @@ class TrackingSolver:
             self._origin = frame.translation.copy()
         if self._pose_offset is not None:
             pose[:3] -= self._pose_offset
+        if self._head_gain != 1.0:  # around the recentred pose, so straight ahead stays
+            pose[:3] *= self._head_gain
         pose[3:9] = (yaw, pitch, 0.0, yaw, pitch, 0.0)  # eye yaw, pitch, roll (L, R)
         out = with_face(frame, w.astype(np.float32), pose, extras)
         if self._origin is not None:

@@ -42,8 +42,10 @@ def test_the_printed_address_with_its_token_serves_the_page(demo: PanelRun) -> N
     status, body = _get(demo, f"/?token={demo.token}")
     assert status == 200
     assert b"panel.js?token=" + demo.token.encode() in body
-    status, _ = _get(demo, "/api/info", {"X-Panel-Token": demo.token})
+    status, info = _get(demo, "/api/info", {"X-Panel-Token": demo.token})
     assert status == 200
+    # a gain slider per shape group and one for the head pose (solver.calibration.check_gain)
+    assert json.loads(info)["gain_groups"][-1] == "head"
 
 
 @pytest.mark.parametrize("path", ["/", "/panel.js", "/api/info", "/events", "/frame.jpg"])

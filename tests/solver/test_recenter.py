@@ -35,6 +35,22 @@ def test_recenter_zeroes_the_head_pose_from_the_next_face_frame(
     np.testing.assert_allclose(out[30].translation, 0.0, atol=1e-6)
 
 
+def test_head_gain_scales_the_recentred_head_pose(single_face: TrackedClip) -> None:
+    """`head` in the gain table scales yaw, pitch and roll about straight ahead; the shapes
+    and the eyes are left alone (a config's [solver.gain] or the panel's head slider)."""
+    frames = single_face.frames
+    plain = [TrackingSolver(None)(f) for f in frames]
+    solver = TrackingSolver(None, gain={"head": 0.5})
+    out = [solver(f) for f in frames]
+    np.testing.assert_allclose([f.pose[:3] for f in out], [0.5 * f.pose[:3] for f in plain],
+                               atol=1e-5)  # fmt: skip
+    np.testing.assert_allclose([f.pose[3:] for f in out], [f.pose[3:] for f in plain])
+    np.testing.assert_allclose([f.weights for f in out], [f.weights for f in plain])
+    assert max(float(np.abs(f.pose[:3]).max()) for f in plain) > 1.0  # the head moves
+    with pytest.raises(ValueError, match="expected one of eyes, .*head"):
+        TrackingSolver(None, gain={"neck": 1.0})
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="POSIX signals")
 def test_signals_recenter_and_recalibrate_a_running_command(
     model: Path, media: Path, tmp_path: Path
