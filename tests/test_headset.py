@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -17,23 +16,13 @@ from avatar_driver.frame import Frame
 from avatar_driver.headset import UpperFacePaste, UpperFacePatch, record_patch
 from avatar_driver.shapes import ARKIT_NAMES, INDEX, pascal
 from avatar_driver.tracking.landmarker import FaceTracker
+from benchmarks.robustness import read_frames
 from tests.conftest import run_cli
 
 _MOUTH = [i for i, n in enumerate(ARKIT_NAMES) if n.startswith(("jaw", "mouth"))]
 _SMILE = [INDEX["mouthSmileLeft"], INDEX["mouthSmileRight"]]
 
 
-def _read(path: Path) -> tuple[list[np.ndarray], float]:
-    cap = cv2.VideoCapture(str(path))
-    fps = float(cap.get(cv2.CAP_PROP_FPS) or 30.0)
-    out = []
-    while True:
-        ok, bgr = cap.read()
-        if not ok:
-            break
-        out.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-    cap.release()
-    return out, fps
 
 
 def _track(model: Path, images: list[np.ndarray], fps: float, patch: UpperFacePatch | None,
@@ -51,7 +40,7 @@ def _track(model: Path, images: list[np.ndarray], fps: float, patch: UpperFacePa
 
 @pytest.fixture(scope="module", params=["single_face.mp4", "face_noface.mov"])
 def clip(request: pytest.FixtureRequest, model: Path, media: Path) -> dict[str, list[Frame]]:
-    images, fps = _read(media / request.param)
+    images, fps = read_frames(media / request.param)
     with FaceTracker(model, mode="image") as still:
         lms = [still(Frame(timestamp=0.0, image=img)).landmarks for img in images]
     k = next(i for i, lm in enumerate(lms) if lm is not None and i / fps >= 0.25)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -16,29 +15,19 @@ from avatar_driver.shapes import INDEX
 from avatar_driver.solver import TrackingSolver
 from avatar_driver.solver.occlusion import HEADSET_ON_S, REGION_CHANNELS
 from avatar_driver.tracking.landmarker import FaceTracker
+from benchmarks.robustness import read_frames
 
 _SMILE = [INDEX["mouthSmileLeft"], INDEX["mouthSmileRight"]]
 COVER_AT_S = 1.2  # the smile is held from ~0.7 s
 
 
-def _frames(media: Path) -> tuple[list[np.ndarray], float]:
-    cap = cv2.VideoCapture(str(media / "single_face.mp4"))
-    fps = float(cap.get(cv2.CAP_PROP_FPS) or 30.0)
-    out = []
-    while True:
-        ok, bgr = cap.read()
-        if not ok:
-            break
-        out.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-    cap.release()
-    return out, fps
 
 
 @pytest.fixture(scope="module")
 def variants(model: Path, media: Path) -> dict[str, list[Frame]]:
     """Tracked frames (images kept) of the clean clip, and of the clip with a hand over the
     mouth from COVER_AT_S on, and with a headset throughout."""
-    images, fps = _frames(media)
+    images, fps = read_frames(media / "single_face.mp4")
     out: dict[str, list[Frame]] = {"clean": [], "hand": [], "headset": []}
     with FaceTracker(model, mode="image") as tracker:
         for k, img in enumerate(images):

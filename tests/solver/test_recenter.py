@@ -47,7 +47,7 @@ def test_head_gain_scales_the_recentred_head_pose(single_face: TrackedClip) -> N
     np.testing.assert_allclose([f.pose[3:] for f in out], [f.pose[3:] for f in plain])
     np.testing.assert_allclose([f.weights for f in out], [f.weights for f in plain])
     assert max(float(np.abs(f.pose[:3]).max()) for f in plain) > 1.0  # the head moves
-    with pytest.raises(ValueError, match="expected one of eyes, .*head"):
+    with pytest.raises(ValueError, match=r"expected one of eyes, .*head"):
         TrackingSolver(None, gain={"neck": 1.0})
 
 
