@@ -53,9 +53,7 @@ POSE_NAMES: tuple[str, ...] = (
 )  # fmt: skip
 
 #: Channels beyond ARKit that the solver may fill (0 when it does not).
-EXTRA_NAMES: tuple[str, ...] = (
-    "genuineSmile", "microExpression", "faceVisible", "eyesVisible"
-)
+EXTRA_NAMES: tuple[str, ...] = ("genuineSmile", "microExpression", "faceVisible", "eyesVisible")
 
 #: Everything a mapping file can read: shapes, then pose, then extras.
 CHANNEL_NAMES: tuple[str, ...] = ARKIT_NAMES + POSE_NAMES + EXTRA_NAMES

@@ -23,8 +23,6 @@ _MOUTH = [i for i, n in enumerate(ARKIT_NAMES) if n.startswith(("jaw", "mouth"))
 _SMILE = [INDEX["mouthSmileLeft"], INDEX["mouthSmileRight"]]
 
 
-
-
 def _track(model: Path, images: list[np.ndarray], fps: float, patch: UpperFacePatch | None,
            lms: list[np.ndarray | None] | None) -> list[Frame]:  # fmt: skip
     """VIDEO-mode tracking of the clip (with the headset drawn when `lms` is given)."""

@@ -333,5 +333,3 @@ class _Vectors:
             else:
                 out.append(_BUNDLE_HEAD + extra)
         return out
-
-

@@ -21,8 +21,6 @@ _SMILE = [INDEX["mouthSmileLeft"], INDEX["mouthSmileRight"]]
 COVER_AT_S = 1.2  # the smile is held from ~0.7 s
 
 
-
-
 @pytest.fixture(scope="module")
 def variants(model: Path, media: Path) -> dict[str, list[Frame]]:
     """Tracked frames (images kept) of the clean clip, and of the clip with a hand over the

@@ -249,7 +249,9 @@ def test_output_follows_a_discovered_target_and_avatar() -> None:
     avatar_params = [m for m in second.got if not m[0].startswith("/tracking/eye/")]
     assert avatar_params == [("/avatar/parameters/FT/v2/JawOpen", (pytest.approx(0.5),))]
     assert {m[0] for m in second.got} - {m[0] for m in avatar_params} <= {
-        "/tracking/eye/LeftRightPitchYaw", "/tracking/eye/EyesClosedAmount"}
+        "/tracking/eye/LeftRightPitchYaw",
+        "/tracking/eye/EyesClosedAmount",
+    }
     assert out.target == f"127.0.0.1:{second.port}"
     assert any("OSCQuery 127.0.0.1:1/avatar" in line for line in logs)
 
