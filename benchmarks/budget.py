@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import os
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tracked_clips import default_media, default_model
 
 from avatar_driver.bench import LoopbackSink, bench
 from avatar_driver.frame import Frame
@@ -38,7 +38,6 @@ from avatar_driver.sources import open_source
 from avatar_driver.tracking.landmarker import FaceTracker
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 PAUSES_MS = (0.0, 2.0, 4.0, 8.0, 13.0)
 PAUSE_KINDS = ("busy-wait", "sleep", "MediaPipe call")
 
@@ -208,12 +207,8 @@ def pause_scan(
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    media = os.environ.get("AVATAR_DRIVER_MEDIA", str(SHARED / "media"))
-    parser.add_argument("--clip", default=str(Path(media) / "single_face.mp4"))
-    parser.add_argument(
-        "--model",
-        default=os.environ.get("AVATAR_DRIVER_MODEL", str(SHARED / "models/face_landmarker.task")),
-    )
+    parser.add_argument("--clip", default=str(Path(default_media()) / "single_face.mp4"))
+    parser.add_argument("--model", default=default_model())
     parser.add_argument("--rounds", type=int, default=3, help="pause-scan rounds")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)

@@ -21,10 +21,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tracked_clips import add_media_and_model
+
 from avatar_driver.bench import bench
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 
 
 def startup_seconds(source: str, model: str | None, repeats: int = 3) -> float:
@@ -59,11 +60,7 @@ def startup_seconds(source: str, model: str | None, repeats: int = 3) -> float:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--media", default=os.environ.get("AVATAR_DRIVER_MEDIA", SHARED / "media"))
-    parser.add_argument(
-        "--model",
-        default=os.environ.get("AVATAR_DRIVER_MODEL", str(SHARED / "models/face_landmarker.task")),
-    )
+    add_media_and_model(parser)
     parser.add_argument("--plot", default=None, help="write the latency plot here (PNG)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)

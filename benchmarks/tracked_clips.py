@@ -7,6 +7,7 @@ temporal smoothing cannot make the two differ.
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -100,3 +101,22 @@ def mirror_disagreement(
         float(d[:, GAZE_INDEX].mean()),
         float(np.abs(yaw - yaw_m).mean()),
     )
+
+
+_SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def default_media() -> str:
+    """The sample clips: AVATAR_DRIVER_MEDIA, else ../shared/media beside the checkout."""
+    return os.environ.get("AVATAR_DRIVER_MEDIA", str(_SHARED / "media"))
+
+
+def default_model() -> str:
+    """The face model: AVATAR_DRIVER_MODEL, else ../shared/models beside the checkout."""
+    return os.environ.get("AVATAR_DRIVER_MODEL", str(_SHARED / "models/face_landmarker.task"))
+
+
+def add_media_and_model(parser: argparse.ArgumentParser) -> None:
+    """The --media and --model options every clip benchmark takes, with those defaults."""
+    parser.add_argument("--media", default=default_media())
+    parser.add_argument("--model", default=default_model())

@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tracked_clips import add_media_and_model
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 VARIANTS = (
     "bare",
     "litert",
@@ -203,11 +203,7 @@ def quality(media: Path, model: str) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--media", default=os.environ.get("AVATAR_DRIVER_MEDIA", SHARED / "media"))
-    parser.add_argument(
-        "--model",
-        default=os.environ.get("AVATAR_DRIVER_MODEL", str(SHARED / "models/face_landmarker.task")),
-    )
+    add_media_and_model(parser)
     parser.add_argument("--clip", default=None, help="clip for the CPU table (single_face.mp4)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--passes", type=int, default=4, help="times the clip plays per run")
