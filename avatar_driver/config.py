@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
 from .errors import ConfigError
@@ -102,6 +102,12 @@ class ConfigFile(_Table):
 
     dynamics: DynamicsTable = DynamicsTable()
     solver: SolverTable = SolverTable()
+    _path: Path | None = PrivateAttr(default=None)
+
+    @property
+    def origin(self) -> str | None:
+        """``config file PATH`` for error messages about values read from the file."""
+        return f"config file {self._path}" if self._path is not None else None
 
     def dynamics_name(self, command_line: str | None) -> str:
         """The command line over the file over the default."""
@@ -124,8 +130,20 @@ _FIELDS: dict[tuple[str | int, ...], list[str]] = {
 def load_config(path: str | Path) -> ConfigFile:
     """Read and check a config file; ConfigError names the file and the key."""
     data = load_toml(path)
+    where = Path(path).expanduser()
     try:
-        return ConfigFile.model_validate(data)
+        config = ConfigFile.model_validate(data)
     except ValidationError as e:
-        where = Path(path).expanduser()
         raise ConfigError(f"config file {where}: {problem(e.errors()[0], _FIELDS)}") from e
+    config._path = where
+    _check_dynamics(config)
+    return config
+
+
+def _check_dynamics(config: ConfigFile) -> None:
+    """Build the file's own `[dynamics]` once, so a bad setting stops the run before
+    anything opens, naming the file (the runner builds the chosen one again, also naming
+    it: the command line may pick another filter)."""
+    from .dynamics import make_dynamics
+
+    make_dynamics(config.dynamics_name(None), config.dynamics_params(), origin=config.origin)

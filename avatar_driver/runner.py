@@ -227,4 +227,5 @@ def _with_upper_face(tracker: Stage, solver: Stage, opts: RunOptions) -> Stage:
 
 
 def _dynamics(opts: RunOptions) -> Dynamics:
-    return make_dynamics(opts.dynamics, opts.dynamics_params)
+    origin = opts.config.origin if opts.config is not None else None
+    return make_dynamics(opts.dynamics, opts.dynamics_params, origin=origin)

@@ -27,7 +27,7 @@ from ..registry import Registry
 from .base import Dynamics, Filter
 from .cortical import CORTICAL_DEFAULTS, CORTICAL_KEYS, CorticalFilter
 from .face_loss import FACE_LOSS_DEFAULTS, FaceLoss
-from .groups import GROUP_NAMES, N_CHANNELS, Limits, check_params, group_arrays
+from .groups import CHANNEL_GROUP, GROUP_NAMES, N_CHANNELS, Limits, check_params, group_arrays
 from .one_euro import ONE_EURO_DEFAULTS, ONE_EURO_KEYS, OneEuroFilter
 from .passthrough import PassThrough
 from .stage import FilterDynamics
@@ -59,7 +59,11 @@ def _cortical(groups: dict[str, Any]) -> Filter:
     arrays = group_arrays(CORTICAL_DEFAULTS, groups)
     bad = np.flatnonzero(arrays["open_hi"] <= arrays["open_lo"])
     if bad.size:
-        raise ConfigError("dynamics: open_hi must be greater than open_lo in every group")
+        i = int(bad[0])
+        raise ConfigError(
+            f"dynamics.{CHANNEL_GROUP[i]}: open_hi ({arrays['open_hi'][i]:g}) must be greater "
+            f"than open_lo ({arrays['open_lo'][i]:g})"
+        )
     return CorticalFilter(N_CHANNELS, **arrays)
 
 
@@ -76,20 +80,29 @@ def _none(groups: dict[str, Any]) -> Filter:
 DYNAMICS_NAMES: tuple[str, ...] = DYNAMICS.names()
 
 
-def make_dynamics(name: str, params: Mapping[str, Any] | None = None) -> Dynamics:
+def make_dynamics(
+    name: str, params: Mapping[str, Any] | None = None, *, origin: str | None = None
+) -> Dynamics:
     """Build the named dynamics from the `[dynamics]` config table (None: defaults).
 
-    Raises ConfigError for an unknown name or an invalid setting.
+    Raises ConfigError for an unknown name or an invalid setting; `origin` (say
+    "config file avatar.toml") leads every message about `params`, so the user knows
+    which file to open, not only which key.
     """
     build = DYNAMICS.get(name)
-    if params is not None and "name" in params:  # `[dynamics] name = "..."` picks the default
-        chosen = params["name"]
-        if chosen not in DYNAMICS:
-            raise ConfigError(
-                f"dynamics.name: expected one of {', '.join(DYNAMICS)}, got {chosen!r}"
-            )
-        params = {k: v for k, v in params.items() if k != "name"}
-    groups, face = check_params(params, _ALL_KEYS)
-    filt = build(groups)
+    try:
+        if params is not None and "name" in params:  # `[dynamics] name` picks the default
+            chosen = params["name"]
+            if chosen not in DYNAMICS:
+                raise ConfigError(
+                    f"dynamics.name: expected one of {', '.join(DYNAMICS)}, got {chosen!r}"
+                )
+            params = {k: v for k, v in params.items() if k != "name"}
+        groups, face = check_params(params, _ALL_KEYS)
+        filt = build(groups)
+    except ConfigError as e:
+        if origin is None:
+            raise
+        raise ConfigError(f"{origin}: {e}") from e
     loss = FaceLoss(np.zeros(N_CHANNELS), **{**FACE_LOSS_DEFAULTS, **face})
     return FilterDynamics(filt, loss)
