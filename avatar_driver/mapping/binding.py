@@ -2,10 +2,11 @@
 
 Every output that uses a mapping holds a `MappingBinding`. With a watched file, a small
 daemon thread looks at the file's size and modification time every `interval` seconds and
-compiles a changed file there, so the pipeline thread never reads or compiles TOML. A
-good result is handed over whole (`take()`); a bad one is reported in one line and the
-last good mapping stays in use. The pipeline thread's cost per frame is one attribute
-read.
+compiles a changed file there, then runs the output's `prepare` on it (the output's packer
+for the new names, say), so the pipeline thread never reads TOML, compiles or builds a
+packer. The mapping and what was prepared from it are handed over together (`take()`); a
+bad file, or one `prepare` refuses, is reported in one line and the last good pair stays
+in use. The pipeline thread's cost per frame is one attribute read.
 """
 
 from __future__ import annotations
@@ -15,17 +16,19 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Generic, TypeVar
 
-from ..errors import MappingError
+from ..errors import AvatarDriverError
 from .compiled import CompiledMapping
 from .loader import load_mapping, resolve_spec
 
-__all__ = ["RELOAD_CHECK_S", "MappingBinding", "bind_mapping"]
+__all__ = ["RELOAD_CHECK_S", "MappingBinding", "load_bound"]
 
 #: How often a watched mapping file is looked at (seconds).
 RELOAD_CHECK_S = 0.5
 
 Signature = tuple[int, int]
+P = TypeVar("P")
 
 
 def _stderr(who: str) -> Callable[[str], None]:
@@ -35,11 +38,14 @@ def _stderr(who: str) -> Callable[[str], None]:
     return log
 
 
-class MappingBinding:
-    """The mapping an output sends with now, and its watched file (if any).
+class MappingBinding(Generic[P]):
+    """The mapping an output sends with now, what it prepared from it, and the watched file.
 
-    current: the mapping in use, swapped only by `take()` on the output's own thread.
-    take(): the newly reloaded mapping once, else None; call it once per frame.
+    prepare(mapping): what the output sends with, built from a mapping (its packer, say);
+        run here for the first mapping, on the watcher thread for every reload. It may
+        raise an `AvatarDriverError` to refuse a mapping (the last good pair stays).
+    current, prepared: the pair in use, swapped only by `take()` on the output's thread.
+    take(): the newly prepared value once (now `prepared`), else None; once per frame.
     poll(): check the file now, on the calling thread (tests, and the watcher's body).
     close(): stop watching (idempotent).
     """
@@ -47,6 +53,7 @@ class MappingBinding:
     def __init__(
         self,
         mapping: CompiledMapping,
+        prepare: Callable[[CompiledMapping], P],
         *,
         path: str | Path | None = None,
         who: str = "mapping",
@@ -54,10 +61,12 @@ class MappingBinding:
         interval: float | None = RELOAD_CHECK_S,
     ) -> None:
         self.current = mapping
+        self.prepared: P = prepare(mapping)
+        self._prepare = prepare
         self.path = Path(path) if path is not None else None
         self.who = who
         self._log = log or _stderr(who)
-        self._fresh: CompiledMapping | None = None
+        self._fresh: tuple[CompiledMapping, P] | None = None
         self._lock = threading.Lock()
         self._poll_lock = threading.Lock()
         self._sig = self._signature()
@@ -71,15 +80,17 @@ class MappingBinding:
             )  # fmt: skip
             self._thread.start()
 
-    def take(self) -> CompiledMapping | None:
-        """A mapping reloaded since the last call (now `current`), or None."""
+    def take(self) -> P | None:
+        """What was prepared from a mapping reloaded since the last call, or None; the
+        pair becomes `current` and `prepared`."""
         if self._fresh is None:  # the per-frame cost: one attribute read
             return None
         with self._lock:
             fresh, self._fresh = self._fresh, None
-        if fresh is not None:
-            self.current = fresh
-        return fresh
+        if fresh is None:
+            return None
+        self.current, self.prepared = fresh
+        return fresh[1]
 
     def poll(self) -> bool:
         """Look at the file now; True if a new good mapping is waiting for `take()`."""
@@ -93,14 +104,15 @@ class MappingBinding:
         assert self.path is not None
         try:
             mapping = load_mapping(self.path)
-        except MappingError as e:
+            prepared = self._prepare(mapping)  # the output's packer too, off its thread
+        except AvatarDriverError as e:
             self._bad_sig = sig
             reason = " ".join(str(e).split())  # one line, whatever the error holds
             self._log(f"mapping not reloaded, keeping the last good one: {reason}")
             return False
         self._sig, self._bad_sig = sig, None
         with self._lock:
-            self._fresh = mapping
+            self._fresh = (mapping, prepared)
         self._log(f"mapping reloaded from {self.path}")
         return True
 
@@ -126,17 +138,10 @@ class MappingBinding:
                 self._log(f"mapping reload failed ({type(e).__name__}: {e})")
 
 
-def bind_mapping(
-    spec: str | None,
-    default: str | CompiledMapping,
-    *,
-    who: str,
-    log: Callable[[str], None] | None = None,
-) -> MappingBinding:
-    """The binding an output's `from_spec` makes: ``--mapping`` (a file, watched; or a
-    preset) if given, else the output's own default."""
+def load_bound(spec: str | None, default: str) -> tuple[CompiledMapping, Path | None]:
+    """The mapping an output's `from_spec` starts with, and the file to watch: what
+    ``--mapping`` names (a file or a preset's file), else the output's default preset."""
     if spec is None:
-        mapping = default if isinstance(default, CompiledMapping) else load_mapping(default)
-        return MappingBinding(mapping, who=who, log=log)
+        return load_mapping(default), None
     path = resolve_spec(spec)
-    return MappingBinding(load_mapping(path), path=path, who=who, log=log)
+    return load_mapping(path), path

@@ -10,13 +10,15 @@ microseconds.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NamedTuple
 
 from ..codecs.vmc import HEAD_POSITION, VmcPacker
 from ..errors import OutputError
 from ..frame import Frame
 from ..mapping import CompiledMapping, perfect_sync_mapping
-from ..mapping.binding import MappingBinding, bind_mapping
+from ..mapping.binding import MappingBinding, load_bound
 from .base import OutputOptions, register_output
 from .udp import UdpOutput
 
@@ -46,6 +48,14 @@ def parse_position(text: str) -> tuple[float, float, float]:
     return parts[0], parts[1], parts[2]
 
 
+class _Wiring(NamedTuple):
+    """A mapping and the packer for its names: built together (on the binding's watcher
+    thread for a reload) and swapped in whole."""
+
+    mapping: CompiledMapping
+    packer: VmcPacker
+
+
 @register_output("vmc", "VMC protocol, perfect-sync names (default 127.0.0.1:39539)")
 class VmcOutput(UdpOutput):
     kind = "vmc"
@@ -60,33 +70,30 @@ class VmcOutput(UdpOutput):
         host: str = DEFAULT_HOST,
         port: int | None = None,
         mapping: CompiledMapping | None = None,
+        mapping_path: str | Path | None = None,
         head_position: Sequence[float] = HEAD_POSITION,
-        binding: MappingBinding | None = None,
+        log: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__(host=host, port=self.default_port if port is None else port)
-        if binding is not None:
-            mapping = binding.current
-        self.mapping = mapping or perfect_sync_mapping("", pascal_case=self.pascal_case)
-        self.binding = binding or MappingBinding(self.mapping)
         self.head_position = tuple(head_position)
-        self._packer = VmcPacker(self.mapping.names, head_position=self.head_position)
+        base = mapping or perfect_sync_mapping("", pascal_case=self.pascal_case)
+        self.binding = MappingBinding(base, self._wiring, path=mapping_path, who=self.kind, log=log)
+        self.mapping, self._packer = self.binding.prepared
 
     @classmethod
     def from_spec(cls, target: str | None, options: OutputOptions) -> VmcOutput:
         host, port = cls.address(target)
         text = options.extra.get("vmc_head_position")
         head = parse_position(str(text)) if text else HEAD_POSITION
-        binding = bind_mapping(options.mapping, cls.preset, who=cls.kind)
-        try:
-            return cls(host=host, port=port, binding=binding, head_position=head)
-        except BaseException:
-            binding.close()
-            raise
+        mapping, path = load_bound(options.mapping, cls.preset)
+        return cls(host=host, port=port, mapping=mapping, mapping_path=path, head_position=head)
+
+    def _wiring(self, mapping: CompiledMapping) -> _Wiring:
+        return _Wiring(mapping, VmcPacker(mapping.names, head_position=self.head_position))
 
     def set_mapping(self, mapping: CompiledMapping) -> None:
-        """Swap the mapping (hot reload); the packer is rebuilt once, here."""
-        self._packer = VmcPacker(mapping.names, head_position=self.head_position)
-        self.mapping = mapping
+        """Swap the mapping now (the panel's preset switch), packer built here."""
+        self.mapping, self._packer = self._wiring(mapping)
 
     def encode(self, frame: Frame) -> list[bytes]:
         """The datagrams for one frame (pure: no sending)."""
@@ -94,8 +101,8 @@ class VmcOutput(UdpOutput):
 
     def send(self, frame: Frame) -> None:
         fresh = self.binding.take()
-        if fresh is not None:
-            self.set_mapping(fresh)
+        if fresh is not None:  # prepared on the watcher thread: only the swap is here
+            self.mapping, self._packer = fresh
         self.transmit(self.encode(frame))
 
     def _close(self) -> None:

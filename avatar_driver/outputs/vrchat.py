@@ -17,9 +17,10 @@ after a warning naming the file or the URL.
 
 Hot-path rules: `send` does one cheap clock read, one look for a mapping reloaded by the
 binding's watcher thread (`mapping.binding`), the mapping's array operations, and the
-packer; mapping, avatar and packer changes are prepared elsewhere or rarely and swapped
-in whole. The frame's channels are
-written straight into the mapping's work vector (`CompiledMapping.apply_frame`), and an
+packer. A reloaded mapping or a new avatar gets its wire mapping, packer and change state
+(`_Wiring`) built on the thread that noticed it (the binding's watcher, the listener or
+OSCQuery discovery), and `send` only swaps the whole wiring in; only when both changed
+at the same moment is one rebuilt here. The frame's channels are written straight into the mapping's work vector (`CompiledMapping.apply_frame`), and an
 empty change set costs the packer nothing, so no extra pass over the mask is made here.
 """
 
@@ -30,6 +31,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +39,7 @@ import numpy as np
 from ..codecs.osc import OscPacker
 from ..errors import AvatarDriverError, OutputError
 from ..frame import Frame
-from ..mapping import CompiledMapping, load_mapping
+from ..mapping import CompiledMapping, MappingState, load_mapping
 from ..mapping.binding import MappingBinding
 from ..mapping.loader import resolve_spec
 from ..vrchat.avatar import (
@@ -67,6 +69,28 @@ def _stderr(message: str) -> None:
     print(f"avatar-driver: vrchat: {message}", file=sys.stderr, flush=True)
 
 
+@dataclass(frozen=True, slots=True)
+class _Wiring:
+    """What `send` uses, for one mapping and one avatar: the wire mapping (restricted to
+    the avatar's parameters), its packer and its change state. Built off the sending
+    thread (a mapping reload, an avatar change) and swapped in whole."""
+
+    base: CompiledMapping
+    avatar: AvatarConfig | None
+    wire: CompiledMapping
+    packer: OscPacker
+    state: MappingState
+
+
+def _wiring(base: CompiledMapping, avatar: AvatarConfig | None) -> _Wiring:
+    if avatar is None:
+        wire = base.with_wires(wires_without_avatar(base))
+    else:
+        wire = base.with_wires(wires_for_avatar(base, avatar.params))
+    packer = OscPacker(wire.addresses, wire.types)
+    return _Wiring(base, avatar, wire, packer, wire.new_state())
+
+
 @register_output("vrchat", "VRChat OSC avatar parameters (default 127.0.0.1:9000)")
 class VRChatOutput(UdpOutput):
     kind = "vrchat"
@@ -94,10 +118,12 @@ class VRChatOutput(UdpOutput):
         self.osc_folders = osc_folders if osc_folders is not None else default_osc_folders()
         self.avatar: AvatarConfig | None = None
         self._lock = threading.Lock()
-        self._pending: tuple[int, AvatarConfig | None] = (0, None)
+        self._pending: tuple[int, _Wiring | None] = (0, None)
         self._applied = 0
-        self._install(self.base)
-        self.binding = MappingBinding(self.base, path=mapping_path, who=self.kind, log=log)
+        self.binding = MappingBinding(
+            self.base, self._prepare, path=mapping_path, who=self.kind, log=log
+        )
+        self._use(self.binding.prepared)
         self.listener = None
         self.discovery = None
         self._target_pending: tuple[int, str, int] = (0, host, port)
@@ -166,17 +192,26 @@ class VRChatOutput(UdpOutput):
         """The mapping as sent right now (restricted to the avatar when one is known)."""
         return self._wire
 
-    def _install(self, base: CompiledMapping) -> None:
-        wire = base.with_wires(wires_without_avatar(base))
-        if self.avatar is not None:
-            wire = base.with_wires(wires_for_avatar(base, self.avatar.params))
-        packer = OscPacker(wire.addresses, wire.types)
-        self._wire, self._packer, self._state = wire, packer, wire.new_state()
+    def _prepare(self, base: CompiledMapping) -> _Wiring:
+        """The binding's `prepare`: a reloaded mapping's wiring for the avatar known now
+        (built on the watcher thread)."""
+        return _wiring(base, self.avatar)
+
+    def _use(self, wiring: _Wiring) -> None:
+        """Swap a prepared wiring in (on the sending thread: assignments only)."""
+        self.base, self.avatar = wiring.base, wiring.avatar
+        self._wire, self._packer, self._state = wiring.wire, wiring.packer, wiring.state
 
     def set_mapping(self, mapping: CompiledMapping) -> None:
-        """Swap the mapping (hot reload); packer and state are rebuilt once, here."""
-        self.base = mapping
-        self._install(mapping)
+        """Swap the mapping now (the panel's preset switch); the packer is built here."""
+        self._use(_wiring(mapping, self.avatar))
+
+    def _avatar_ready(self, config: AvatarConfig | None) -> None:
+        """From the listener or discovery thread: the wiring for the new avatar, built
+        there; `send` swaps it in."""
+        wiring = _wiring(self.base, config)
+        with self._lock:
+            self._pending = (self._pending[0] + 1, wiring)
 
     def on_avatar_change(self, avatar_id: str) -> None:
         """From the listener thread: read the avatar's config; `send` swaps it in."""
@@ -189,8 +224,7 @@ class VRChatOutput(UdpOutput):
                 config = read_avatar_config(path, expected_id=avatar_id)
         except AvatarConfigError as e:
             self._log(f"{e}; sending the mapping as written")
-        with self._lock:
-            self._pending = (self._pending[0] + 1, config)
+        self._avatar_ready(config)
 
     def on_discovered_target(self, host: str, port: int) -> None:
         """From the discovery thread: VRChat's OSC input (or the fallback); `send` swaps."""
@@ -199,8 +233,7 @@ class VRChatOutput(UdpOutput):
 
     def on_discovered_avatar(self, config: AvatarConfig) -> None:
         """From the discovery thread: the avatar read from VRChat's /avatar node."""
-        with self._lock:
-            self._pending = (self._pending[0] + 1, config)
+        self._avatar_ready(config)
 
     def _take_target(self) -> None:
         gen, host, port = self._target_pending
@@ -223,10 +256,14 @@ class VRChatOutput(UdpOutput):
 
     def _take_avatar(self) -> None:
         with self._lock:
-            gen, config = self._pending
+            gen, wiring = self._pending
         self._applied = gen
-        self.avatar = config
-        self._install(self.base)
+        if wiring is None:  # pragma: no cover - a generation always comes with a wiring
+            return
+        if wiring.base is not self.base:  # a mapping swapped in since it was built (rare)
+            wiring = _wiring(self.base, wiring.avatar)
+        self._use(wiring)
+        config = wiring.avatar
         if config is not None:
             n = len({w.src for w in self._wire.wires})
             where = config.path.name if config.path.suffix == ".json" else f"OSCQuery {config.path}"
@@ -254,8 +291,10 @@ class VRChatOutput(UdpOutput):
         if self._pending[0] != self._applied:
             self._take_avatar()
         fresh = self.binding.take()
-        if fresh is not None:
-            self.set_mapping(fresh)
+        if fresh is not None:  # wire, packer and state were built on the watcher thread
+            if fresh.avatar is not self.avatar:  # the avatar changed meanwhile (rare)
+                fresh = _wiring(fresh.base, self.avatar)
+            self._use(fresh)
         try:
             datagrams = self.encode(frame, now)
         except AvatarDriverError as e:  # pragma: no cover - defensive

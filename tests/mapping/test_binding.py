@@ -63,9 +63,28 @@ def logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str]]]:
     yield lines
 
 
+@pytest.fixture
+def packer_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The name of the thread each vrchat or vmc packer is built on, in order."""
+    import avatar_driver.outputs.vmc as vmc
+    import avatar_driver.outputs.vrchat as vrchat
+
+    threads: list[str] = []
+    for module, name in ((vrchat, "OscPacker"), (vmc, "VmcPacker")):
+        real = getattr(module, name)
+
+        class Recorded(real):  # type: ignore[valid-type, misc]
+            def __init__(self, *args: object, **kwargs: object) -> None:
+                threads.append(threading.current_thread().name)
+                super().__init__(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, Recorded)
+    return threads
+
+
 @pytest.mark.parametrize("kind", ["vrchat", "vmc", "blender"])
 def test_an_edited_mapping_reaches_the_wire_from_the_watcher_thread(
-    kind: str, tmp_path: Path, logs: list[tuple[str, str]]
+    kind: str, tmp_path: Path, logs: list[tuple[str, str]], packer_threads: list[str]
 ) -> None:
     path = tmp_path / "live.toml"
     _write(path, "First")
@@ -99,16 +118,48 @@ def test_an_edited_mapping_reaches_the_wire_from_the_watcher_thread(
     assert len(bad) == 1 and "\n" not in bad[0]
     assert "jawOpne" in bad[0] and "live.toml" in bad[0]
     assert sum("mapping reloaded" in m for m in messages) == 1
-    # Compiling happened on the watcher thread, never on the thread that sends.
-    assert {t for t, _ in logs} == {f"avatar-driver-{kind}-mapping"}
+    # Compiling happened on the watcher thread, never on the thread that sends; so did
+    # building the packer for the new names (the first one is built with the output).
+    watcher = f"avatar-driver-{kind}-mapping"
+    assert {t for t, _ in logs} == {watcher}
+    sender = threading.current_thread().name
+    assert packer_threads == [sender, watcher], packer_threads
     # After the swap only the new name goes out.
     assert all("First" not in (a + str(args)) for a, args in got[swapped:])
+
+
+def test_a_mapping_prepare_refuses_keeps_the_last_good_pair(tmp_path: Path) -> None:
+    """`prepare` (the output's packer) refusing a mapping is a bad reload like a bad file."""
+    from avatar_driver.errors import OutputError
+    from avatar_driver.mapping import CompiledMapping, load_mapping
+
+    def prepare(mapping: CompiledMapping) -> tuple[str, ...]:
+        if "Refused" in mapping.names:
+            raise OutputError("refused by the packer")
+        return mapping.names
+
+    path = tmp_path / "live.toml"
+    _write(path, "First")
+    lines: list[str] = []
+    binding = MappingBinding(
+        load_mapping(path), prepare, path=path, log=lines.append, interval=None
+    )
+    assert binding.prepared == ("First",)
+    time.sleep(0.01)
+    _write(path, "Refused")
+    assert not binding.poll() and binding.take() is None
+    assert binding.prepared == ("First",) and binding.current.names == ("First",)
+    assert len(lines) == 1 and "keeping the last good one: refused by the packer" in lines[0]
+    _write(path, "Second")
+    assert binding.poll()
+    assert binding.take() == ("Second",) and binding.current.names == ("Second",)
+    assert binding.take() is None  # handed over once
 
 
 def test_a_mapping_without_a_file_is_not_watched() -> None:
     from avatar_driver.mapping import load_mapping
 
-    binding = MappingBinding(load_mapping("vmc-perfect-sync"))
+    binding = MappingBinding(load_mapping("vmc-perfect-sync"), lambda m: m)
     assert binding._thread is None and not binding.poll() and binding.take() is None
 
 
