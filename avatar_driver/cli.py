@@ -107,10 +107,15 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
         action="append",
         metavar="[KIND=]FILE",
         help="mapping file or preset for the outputs that use one (vrchat, vmc, blender); "
-        "KIND=FILE for one kind only (repeatable); edits are picked up while running",
+        "KIND=FILE for one kind only (repeatable; over the config file's [output.KIND] "
+        "mapping); edits are picked up while running",
     )
     _registry_help(p.add_argument("--dynamics", default=None), _dynamics_help)
-    p.add_argument("--config", metavar="FILE", help="TOML config file ([dynamics] etc.)")
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML config file: [dynamics], [solver.gain], [output.KIND] (the command line wins)",
+    )
     p.add_argument("--model", metavar="PATH", help="face_landmarker.task to use")
     p.add_argument("--max-frames", type=_positive_int, metavar="N", help="stop after N frames")
     p.add_argument(
@@ -135,8 +140,12 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _add_output_arguments(p: argparse.ArgumentParser) -> None:
-    """Settings of single outputs (virtual camera, Live Link), passed as OutputOptions.extra."""
-    g = p.add_argument_group("output settings")
+    """Settings of single outputs: ``--PREFIX-KEY`` is option KEY of the outputs whose
+    `flag_prefix` is PREFIX (their `Options` model; tests/test_cli.py keeps the two in
+    step). Left out, the config file's ``[output.KIND]`` value or the default is used."""
+    g = p.add_argument_group(
+        "output settings", "also settable in the config file's [output.KIND] tables"
+    )
     g.add_argument(
         "--vcam-view",
         choices=("avatar", "debug"),
@@ -145,13 +154,18 @@ def _add_output_arguments(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--vcam-device", metavar="DEVICE", help="virtual camera device to use")
     g.add_argument("--vcam-size", metavar="WxH", help="virtual camera size (default 640x480)")
-    g.add_argument("--vcam-fps", type=float, metavar="FPS", help="virtual camera rate (default 30)")
+    g.add_argument("--vcam-fps", metavar="FPS", help="virtual camera rate (default 30)")
+    g.add_argument(
+        "--vcam-backend",
+        metavar="NAME",
+        help="pyvirtualcam backend: v4l2loopback, obs or unitycapture (default: the first found)",
+    )
     g.add_argument("--livelink-subject", metavar="NAME", help="Live Link subject name")
     g.add_argument("--livelink-device-id", metavar="ID", help="Live Link device id")
     g.add_argument(
         "--vmc-head-position",
         metavar="X,Y,Z",
-        help="VMC Head bone local position in metres, Unity axes (default 0,0.08,0)",
+        help="vmc and blender: Head bone local position in metres, Unity axes (default 0,0.08,0)",
     )
     g.add_argument(
         "--vrchat-listen",
@@ -169,13 +183,6 @@ def _add_output_arguments(p: argparse.ArgumentParser) -> None:
         help="find VRChat by OSCQuery (default: on when vrchat has no target and no "
         "--vrchat-listen); off: 127.0.0.1:9000, 9001 and the OSC JSON files",
     )
-
-
-def _output_extra(args: argparse.Namespace) -> dict[str, Any]:
-    keys = ("vcam_view", "vcam_device", "vcam_size", "vcam_fps", "livelink_subject",
-            "livelink_device_id", "vrchat_listen", "vrchat_osc_folder",
-            "vmc_head_position", "vrchat_oscquery")  # fmt: skip
-    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
 
 
 def _add_panel_argument(p: argparse.ArgumentParser, default: str | None = None) -> None:
@@ -367,9 +374,11 @@ def _config(args: argparse.Namespace) -> ConfigFile | None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .dynamics import DEFAULT_DYNAMICS
+    from .outputs.base import flag_settings
     from .runner import RunOptions, open_pipeline
     from .status import StatusLine
 
+    output_settings = flag_settings(vars(args))  # a bad --vcam-size etc. stops here
     config = _config(args)
     dynamics = config.dynamics_name(args.dynamics) if config else None
     opts = RunOptions(
@@ -385,7 +394,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         calibration=args.calibration,
         auto_calibrate=args.auto_calibrate,
         headset={"auto": None, "on": True, "off": False}[args.headset],
-        output_extra=_output_extra(args),
+        output_settings=output_settings,
         max_fps=args.max_fps,
         low_power=args.low_power,
         faces=args.faces,

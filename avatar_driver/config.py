@@ -3,8 +3,11 @@
 `load_config(path)` reads the file into `ConfigFile`: an unknown table or key, or a value
 of the wrong kind, is a `ConfigError` naming the file and the key (exit 2), before any
 camera or socket is opened. Settings come from the command line over the file over the
-defaults (`ConfigFile.dynamics_name`). `problem()` turns a pydantic error into our words
-for every file format validated with pydantic (config, calibration profile).
+defaults (`ConfigFile.dynamics_name`; outputs: `outputs.base.merge_settings`, and
+`[output.KIND] mapping` under ``--mapping``). The `[output.KIND]` tables are the outputs'
+own `Options` models, found through the output registry. `problem()` turns a pydantic
+error into our words for every format validated with pydantic (config, calibration
+profile, output options).
 """
 
 from __future__ import annotations
@@ -13,10 +16,19 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PrivateAttr,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 from pydantic_core import ErrorDetails
 
 from .errors import ConfigError
+from .outputs import OUTPUTS
+from .outputs.base import OutputBase, OutputSettings
 from .tomlfile import read_toml
 
 __all__ = ["MAX_CONFIG_BYTES", "ConfigFile", "load_config", "load_toml", "problem"]
@@ -37,11 +49,17 @@ def load_toml(path: str | Path, *, what: str = "config file") -> dict[str, Any]:
     return read_toml(path, what=what, limit=MAX_CONFIG_BYTES, error=ConfigError)
 
 
-def problem(err: ErrorDetails, fields: dict[tuple[str | int, ...], list[str]] | None = None) -> str:
+def problem(
+    err: ErrorDetails,
+    fields: dict[tuple[str | int, ...], list[str]] | None = None,
+    *,
+    where: str | None = None,
+) -> str:
     """One pydantic error as ``key: what was expected, got what`` (our words, not
-    pydantic's). `fields` lists the keys allowed where an unknown one was found."""
+    pydantic's). `fields` lists the keys allowed where an unknown one was found; `where`
+    names the place instead of the key path (a command-line flag)."""
     loc = tuple(err["loc"])
-    where = ".".join(str(x) for x in loc) or "(top level)"
+    where = where or ".".join(str(x) for x in loc) or "(top level)"
     kind = err["type"]
     if kind == "extra_forbidden":
         allowed = (fields or {}).get(loc[:-1])
@@ -97,11 +115,36 @@ class SolverTable(_Table):
         return None if v is None else check_gain(v)
 
 
+def _output_table(kind: str, cls: type[OutputBase]) -> type[BaseModel] | None:
+    """`[output.KIND]`: the output's own options, and ``mapping`` if it uses one."""
+    base: type[BaseModel] | None = cls.Options
+    if not cls.uses_mapping:
+        return base
+    return create_model(
+        f"{kind.capitalize()}Table",
+        __base__=base or OutputSettings,
+        mapping=(str | None, None),
+    )
+
+
+#: `[output]`: one table per output kind that has options or a mapping (the registry's).
+OutputTables: type[BaseModel] = create_model(
+    "OutputTables",
+    __base__=_Table,
+    **{  # type: ignore[call-overload]
+        kind: (table | None, None)
+        for kind, cls in OUTPUTS.items()
+        if (table := _output_table(kind, cls)) is not None
+    },
+)
+
+
 class ConfigFile(_Table):
     """The whole config file; every table optional."""
 
     dynamics: DynamicsTable = DynamicsTable()
     solver: SolverTable = SolverTable()
+    output: OutputTables = OutputTables()  # type: ignore[valid-type]
     _path: Path | None = PrivateAttr(default=None)
 
     @property
@@ -120,10 +163,34 @@ class ConfigFile(_Table):
         extra = dict(self.dynamics.model_extra or {})
         return extra or None
 
+    def output_table(self, kind: str) -> BaseModel | None:
+        """`[output.KIND]` as read (only the keys the file sets count), or None."""
+        table: BaseModel | None = getattr(self.output, kind, None)
+        return table
+
+    def output_mappings(self) -> dict[str, str]:
+        """`[output.KIND] mapping = ...` by kind: a preset name, or a file (a relative
+        path is the config file's folder's)."""
+        found: dict[str, str] = {}
+        for kind in OutputTables.model_fields:
+            spec = getattr(self.output_table(kind), "mapping", None)
+            if spec is not None:
+                path = Path(spec).expanduser()
+                if self._path is not None and not path.is_absolute():
+                    beside = self._path.parent / path
+                    spec = str(beside) if beside.is_file() else spec
+                found[kind] = spec
+        return found
+
 
 _FIELDS: dict[tuple[str | int, ...], list[str]] = {
     (): list(ConfigFile.model_fields),
     ("solver",): list(SolverTable.model_fields),
+    ("output",): list(OutputTables.model_fields),
+    **{
+        ("output", kind): list(field.annotation.__args__[0].model_fields)  # type: ignore[union-attr]
+        for kind, field in OutputTables.model_fields.items()
+    },
 }
 
 
@@ -137,7 +204,21 @@ def load_config(path: str | Path) -> ConfigFile:
         raise ConfigError(f"config file {where}: {problem(e.errors()[0], _FIELDS)}") from e
     config._path = where
     _check_dynamics(config)
+    _check_mappings(config)
     return config
+
+
+def _check_mappings(config: ConfigFile) -> None:
+    """Each `[output.KIND] mapping` names a preset or an existing file (it is compiled
+    when the output is built; a broken file is then a mapping error naming the file)."""
+    from .errors import MappingError
+    from .mapping.loader import resolve_spec
+
+    for kind, spec in config.output_mappings().items():
+        try:
+            resolve_spec(spec)
+        except MappingError as e:
+            raise ConfigError(f"{config.origin}: output.{kind}.mapping: {e}") from e
 
 
 def _check_dynamics(config: ConfigFile) -> None:

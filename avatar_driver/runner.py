@@ -7,13 +7,13 @@ part opened is closed exactly once, in reverse order, also when a later part fai
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .dynamics import Dynamics, make_dynamics
 from .errors import ConfigError
-from .outputs import OutputOptions, create_output
+from .outputs import OutputOptions, OutputSettings, create_output
 from .pipeline import Lane, Pipeline, Split, Stage
 from .solver import PassThroughSolver, Solver
 from .sources import ImageSource, open_source
@@ -56,8 +56,9 @@ class RunOptions:
     #: The neutral frame every output gets on stop; False keeps the last expression
     #: (e.g. a --fast take into Blender, whose last key would otherwise be neutral).
     final_neutral: bool = True
-    #: Output-specific settings from the command line (OutputOptions.extra).
-    output_extra: dict[str, Any] = field(default_factory=dict)
+    #: Output kinds' own options set on the command line (`outputs.base.flag_settings`),
+    #: over the config file's `[output.KIND]` tables, over each kind's defaults.
+    output_settings: Mapping[str, OutputSettings] = field(default_factory=dict)
     #: Which tracker runs the face model: "mediapipe" (the task graph) or "litert".
     tracker: str = "mediapipe"
     #: LiteRT only: skip the tracker on frames where the face is still (tracking/adaptive.py).
@@ -67,6 +68,10 @@ class RunOptions:
 @contextlib.contextmanager
 def open_pipeline(opts: RunOptions, *, status: StatusLine | None = None) -> Iterator[Pipeline]:
     """A ready pipeline; everything it opened is closed on exit."""
+    specs = [_performer(spec, opts.faces) for spec in opts.outputs]
+    settings = _output_settings(opts, [spec for _, spec in specs])  # checked before opening
+    file_mappings = opts.config.output_mappings() if opts.config is not None else {}
+    mapping_for = _mapping_choice(opts.mapping, [kind for _, kind in specs], file_mappings)
     with contextlib.ExitStack() as stack:
         source = open_source(opts.source)
         stack.callback(source.close)
@@ -80,11 +85,9 @@ def open_pipeline(opts: RunOptions, *, status: StatusLine | None = None) -> Iter
             name, tracker = tracking.shared[0]
             solver = lanes[0].stages[0][1]
             tracking.shared[0] = (name, _with_upper_face(tracker, solver, opts))
-        specs = [_performer(spec, opts.faces) for spec in opts.outputs]
-        mapping_for = _mapping_choice(opts.mapping, [kind for _, kind in specs])
         for performer, kind_spec in specs:
             out_opts = OutputOptions(
-                mapping=mapping_for(kind_spec), fps=source.fps, extra=dict(opts.output_extra)
+                mapping=mapping_for(kind_spec), fps=source.fps, settings=settings[_kind(kind_spec)]
             )
             out = create_output(kind_spec, out_opts)
             stack.callback(out.close)  # close() is idempotent; the pipeline closes first
@@ -144,13 +147,33 @@ def _kind(spec: str) -> str:
     return spec.partition(":")[0].strip().lower()
 
 
-def _mapping_choice(
-    mapping: str | Sequence[str] | None, specs: Sequence[str]
-) -> Callable[[str], str | None]:
-    """Which mapping each output gets: ``--mapping FILE`` for every output that uses one,
-    ``--mapping KIND=FILE`` for that kind only (the two combine).
+def _output_settings(opts: RunOptions, specs: Sequence[str]) -> dict[str, OutputSettings | None]:
+    """Each kind's typed options: the command line over the file over the defaults."""
+    from .outputs.base import OUTPUTS, merge_settings
 
-    A mapping no output of the run would use is a mistake, not something to ignore.
+    out: dict[str, OutputSettings | None] = {}
+    for spec in specs:
+        kind = _kind(spec)
+        cls = OUTPUTS.get(kind, spec=spec)  # an unknown kind is reported before anything opens
+        given = opts.output_settings.get(kind)
+        if given is not None and (cls.Options is None or not isinstance(given, cls.Options)):
+            raise TypeError(f"output_settings[{kind!r}]: expected {cls.Options}, got {given!r}")
+        table = opts.config.output_table(kind) if opts.config is not None else None
+        out[kind] = merge_settings(kind, table, given)
+    return out
+
+
+def _mapping_choice(
+    mapping: str | Sequence[str] | None,
+    specs: Sequence[str],
+    file_mappings: Mapping[str, str] | None = None,
+) -> Callable[[str], str | None]:
+    """Which mapping each output gets: ``--mapping KIND=FILE`` for that kind, else
+    ``--mapping FILE`` for every output that uses one, else the config file's
+    `[output.KIND] mapping`, else (None) the output's own default.
+
+    A command-line mapping no output of the run would use is a mistake, not something to
+    ignore (a config file serves many runs: its tables for absent kinds are not).
     """
     from .outputs.base import OUTPUTS
 
@@ -184,7 +207,8 @@ def _mapping_choice(
             f"--mapping {default}: no output of this run uses a mapping ({present} send fixed "
             f"names); the outputs that do are {', '.join(users)}"
         )
-    return lambda spec: per_kind.get(_kind(spec), default)
+    in_file = dict(file_mappings or {})
+    return lambda spec: per_kind.get(_kind(spec)) or default or in_file.get(_kind(spec))
 
 
 def _performer(spec: str, faces: int) -> tuple[int, str]:

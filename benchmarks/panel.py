@@ -36,11 +36,12 @@ CHROMIUM_ARGS = [
 
 def child(source: str, seconds: float, panel: bool) -> None:
     """One run in this process; prints the panel address, then one JSON line of results."""
+    from avatar_driver.outputs.vrchat import VRChatOptions
     from avatar_driver.panel import Panel, RunContext
     from avatar_driver.runner import RunOptions, open_pipeline
 
     opts = RunOptions(source=source, outputs=["vrchat:127.0.0.1:9"],
-                      output_extra={"vrchat_listen": "off"})  # fmt: skip
+                      output_settings={"vrchat": VRChatOptions(listen="off")})  # fmt: skip
     with open_pipeline(opts) as pipeline:
         pipeline.keep_latencies = True
         pipeline.max_frames = int(seconds * pipeline.source.fps)

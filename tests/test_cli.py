@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 from pathlib import Path
 
@@ -39,6 +40,11 @@ def test_help_and_module_entry() -> None:
         (["--source", "demo", "--output", "vrchat:localhost:http"], ["bad port"]),
         (["--source", "demo", "--output", "csv"], ["csv needs a file name"]),
         (["--source", "demo", "--max-frames", "0"], ["--max-frames"]),
+        # each output's typed options, checked before anything opens (the source too)
+        (["--source", "nothing.mp4", "--vcam-size", "x"], ["--vcam-size: expected WxH, got 'x'"]),
+        (["--source", "nothing.mp4", "--vmc-head-position", "1,2"], ["--vmc-head-position: "]),
+        (["--source", "nothing.mp4", "--livelink-subject", ""], ["--livelink-subject: expected"]),
+        (["--source", "nothing.mp4", "--vrchat-listen", "a:b:c:"], ["--vrchat-listen: expected"]),
     ],
 )
 def test_bad_input_exits_2_with_one_line(args: list[str], needles: list[str]) -> None:
@@ -151,3 +157,55 @@ def test_bench_json_has_the_documented_fields() -> None:
     assert 0.0 < first <= last
     assert last == pytest.approx(report["latency_ms"]["median"], abs=0.05)
     assert len(report["latencies_ms"]) == 120
+
+
+def test_output_settings_flags_and_options_models_match() -> None:
+    """Every `--PREFIX-KEY` of the "output settings" group is option KEY of the outputs
+    with that prefix, and every option of every output has its flag."""
+    from avatar_driver.cli import build_parser
+    from avatar_driver.outputs.base import OUTPUTS
+
+    run = build_parser()._subparsers._group_actions[0].choices["run"]  # type: ignore[union-attr]
+    group = next(g for g in run._action_groups if g.title == "output settings")
+    flags = {a.option_strings[0] for a in group._group_actions}
+    wanted = {
+        f"--{cls.flag_prefix}-{key.replace('_', '-')}"
+        for _, cls in OUTPUTS.items()
+        if cls.Options is not None
+        for key in cls.Options.model_fields
+    }
+    assert len(wanted) >= 10 and flags == wanted
+
+
+def test_output_settings_from_the_file_and_the_command_line(tmp_path: Path) -> None:
+    """Live Link packets on a real socket carry the file's subject and device id; a flag
+    replaces only its own key."""
+    from tests.codecs.test_livelink import decode_spec
+
+    config = tmp_path / "avatar.toml"
+    config.write_text('[output.livelink]\nsubject = "FromFile"\ndevice_id = "file-phone"\n')
+    seen = []
+    for flags in ([], ["--livelink-subject", "FromFlag"]):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rx:
+            rx.bind(("127.0.0.1", 0))
+            rx.settimeout(5.0)
+            proc = run_cli(
+                ["run", "--source", "demo", "--fast", "--max-frames", "3", "--quiet",
+                 "--output", f"livelink:127.0.0.1:{rx.getsockname()[1]}",
+                 "--config", str(config), *flags]
+            )  # fmt: skip
+            assert proc.returncode == 0, proc.stderr
+            packets = [decode_spec(rx.recv(65536)) for _ in range(4)]
+        seen.append({(p.subject, p.device_id) for p in packets})
+    assert seen == [{("FromFile", "file-phone")}, {("FromFlag", "file-phone")}]
+
+
+def test_a_bad_output_table_in_the_file_exits_2_naming_file_table_and_key(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "avatar.toml"
+    config.write_text('[output.virtualcam]\nsize = "x"\n')
+    proc = run_cli(
+        ["run", "--source", "demo", "--output", "none", "--quiet", "--config", str(config)]
+    )
+    _one_line_error(proc, f"config file {config}: output.virtualcam.size: expected WxH, got 'x'")

@@ -29,6 +29,20 @@ def _write(tmp_path: Path, text: str) -> Path:
         ),
         ('[solver.gain]\nmouth = "x"\n', ["solver.gain", "mouth"]),
         ('dynamics = "fast"\n', ["dynamics: expected a table, got 'fast'"]),
+        # [output.KIND]: the output's own Options (and mapping where it takes one)
+        ('[output.virtualcam]\nsize = "x"\n', ["output.virtualcam.size: expected WxH, got 'x'"]),
+        (
+            '[output.virtualcam]\nsise = "1280x720"\n',
+            ["output.virtualcam.sise: unknown key", "expected one of view, device, size, fps"],
+        ),
+        ("[output.csv]\nfps = 60\n", ["output.csv: unknown key", "livelink, virtualcam, vmc"]),
+        ('[output.livelink]\nsubject = ""\n', ["output.livelink.subject: expected text of 1"]),
+        ('[output.livelink]\nmapping = "a"\n', ["output.livelink.mapping: unknown key"]),
+        ("[output.vmc]\nhead_position = [0, 0.1]\n", ["output.vmc.head_position: expected X,Y,Z"]),
+        ('[output.vrchat]\noscquery = "maybe"\n', ["output.vrchat.oscquery: expected on, off"]),
+        ('[output.vrchat]\nlisten = "host:port"\n', ["output.vrchat.listen: expected HOST:PORT"]),
+        ('[output.vrchat]\nmapping = "nope"\n', ["output.vrchat.mapping: mapping 'nope': no such"]),
+        ("[output]\nvrchat = 1\n", ["output.vrchat: expected a table, got 1"]),
         # [dynamics] values, checked by the dynamics itself, name the file too
         ("[dynamics]\nhold = -1\n", ["dynamics.hold: expected a number from 0 to 5", "-1"]),
         ('[dynamics]\nease = "slow"\n', ["dynamics.ease: expected a number", "'slow'"]),
@@ -75,7 +89,7 @@ def test_the_command_exits_2_for_an_unknown_table(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         f"avatar-driver: error: config file {path}: outputs: unknown key; "
-        "expected one of dynamics, solver"
+        "expected one of dynamics, solver, output"
     ]
 
 
@@ -114,3 +128,42 @@ def test_a_dynamics_error_from_the_filter_the_command_line_chose_names_the_file(
         f"avatar-driver: error: config file {path}: dynamics.jaw: open_hi (0.4) must be "
         "greater than open_lo (0.5)"
     ]
+
+
+def test_output_tables_under_the_command_line_over_the_defaults(tmp_path: Path) -> None:
+    """Key by key: the file's value where the command line says nothing, the command line's
+    where it does, the default where neither; each kind gets its own table's mapping, a
+    relative file beside the config file, and --mapping wins over it."""
+    from avatar_driver.outputs.base import flag_settings
+    from avatar_driver.outputs.vrchat import VRChatOptions
+    from avatar_driver.runner import RunOptions, open_pipeline
+
+    (tmp_path / "mine.toml").write_text('[[param]]\nname = "Mine"\nsource = "jawOpen"\n')
+    path = _write(
+        tmp_path,
+        '[output.livelink]\nsubject = "FromFile"\ndevice_id = "file-device"\n'
+        "[output.vmc]\nhead_position = [0.0, 0.1, 0.02]\n"
+        '[output.blender]\nmapping = "mine.toml"\n'
+        '[output.vrchat]\nmapping = "vrchat-arkit"\nlisten = "off"\n',
+    )
+    config = load_config(path)
+    outputs = ["livelink:127.0.0.1:9", "vmc:127.0.0.1:9", "blender:127.0.0.1:9",
+               "vrchat:127.0.0.1:9"]  # fmt: skip
+    flags = flag_settings({"livelink_subject": "FromFlag", "vmc_head_position": None})
+    with open_pipeline(RunOptions(outputs=outputs, config=config, output_settings=flags)) as p:
+        livelink, vmc, blender, vrchat = p.outputs
+        assert livelink.encoder.subject == "FromFlag"  # type: ignore[attr-defined]
+        assert livelink.encoder.device_id == "file-device"  # type: ignore[attr-defined]
+        assert vmc.head_position == (0.0, 0.1, 0.02)  # type: ignore[attr-defined]
+        assert blender.head_position == (0.0, 0.08, 0.0)  # type: ignore[attr-defined]
+        assert vmc.binding.path is None  # type: ignore[attr-defined]  # its own preset
+        assert blender.binding.path == tmp_path / "mine.toml"  # type: ignore[attr-defined]
+        assert blender.mapping.names == ("Mine",)  # type: ignore[attr-defined]
+        assert vrchat.binding.path.name == "vrchat-arkit.toml"  # type: ignore[attr-defined]
+        assert vrchat.listener is None and vrchat.discovery is None  # type: ignore[attr-defined]
+    wins = RunOptions(outputs=outputs[2:], config=config, mapping=["vrchat=vrchat-unified-v2"],
+                      output_settings={"vrchat": VRChatOptions(listen="off")})  # fmt: skip
+    with open_pipeline(wins) as p:
+        blender, vrchat = p.outputs
+        assert vrchat.binding.path.name == "vrchat-unified-v2.toml"  # type: ignore[attr-defined]
+        assert blender.mapping.names == ("Mine",)  # type: ignore[attr-defined]

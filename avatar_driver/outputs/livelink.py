@@ -1,17 +1,18 @@
 """Unreal Live Link: Live Link Face packets to 127.0.0.1:11111, so Unreal sees an iPhone.
 
-Subject name and device id are settable (``--livelink-subject``, ``--livelink-device-id``);
+Subject name and device id are settable (``--livelink-subject``, ``--livelink-device-id``,
+or ``subject``/``device_id`` in ``[output.livelink]``);
 the defaults fit every receiver we know of (see `codecs.livelink`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from pydantic import field_validator
 
-from ..codecs.livelink import DEFAULT_DEVICE_ID, DEFAULT_SUBJECT, LiveLinkEncoder
+from ..codecs.livelink import DEFAULT_DEVICE_ID, DEFAULT_SUBJECT, MAX_TEXT, LiveLinkEncoder
 from ..errors import OutputError
 from ..frame import Frame
-from .base import OutputOptions, register_output
+from .base import OutputOptions, OutputSettings, register_output, settings_for
 from .udp import UdpOutput
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "LiveLinkOutput"]
@@ -20,10 +21,26 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 11111
 
 
+class LiveLinkOptions(OutputSettings):
+    """`--livelink-*` / `[output.livelink]`: the subject name and device id Unreal sees."""
+
+    subject: str = DEFAULT_SUBJECT
+    device_id: str = DEFAULT_DEVICE_ID
+
+    @field_validator("subject", "device_id", mode="before")
+    @classmethod
+    def _text(cls, v: object) -> str:
+        if not isinstance(v, str) or not 1 <= len(v) <= MAX_TEXT:
+            raise ValueError(f"expected text of 1 to {MAX_TEXT} characters, got {v!r}")
+        return v
+
+
 @register_output("livelink", "Unreal Live Link Face packets (default 127.0.0.1:11111)")
 class LiveLinkOutput(UdpOutput):
     kind = "livelink"
     default_port = DEFAULT_PORT
+    Options = LiveLinkOptions
+    flag_prefix = "livelink"
 
     def __init__(
         self,
@@ -43,12 +60,12 @@ class LiveLinkOutput(UdpOutput):
     @classmethod
     def from_spec(cls, target: str | None, options: OutputOptions) -> LiveLinkOutput:
         host, port = cls.address(target)
-        extra: dict[str, Any] = options.extra
+        settings = settings_for(options, LiveLinkOptions)
         return cls(
             host=host,
             port=port,
-            subject=str(extra.get("livelink_subject") or DEFAULT_SUBJECT),
-            device_id=str(extra.get("livelink_device_id") or DEFAULT_DEVICE_ID),
+            subject=settings.subject,
+            device_id=settings.device_id,
             fps=options.fps or 60.0,
         )
 

@@ -4,13 +4,15 @@ Rendering and sending run on a background thread that takes the latest frame (ol
 are dropped) and sends at most at the camera's frame rate, so a slow device or a slow
 render never stalls the pipeline. A failed send is counted in `stats`, not raised.
 
-Extra options (``OutputOptions.extra``): ``vcam_view`` ("avatar" or "debug"),
-``vcam_device``, ``vcam_size`` ("WxH" or a (w, h) pair), ``vcam_fps``, and ``vcam_backend``
-(a pyvirtualcam backend name; tests register a capturing one).
+Options (`VirtualCamOptions`: ``--vcam-*`` or ``[output.virtualcam]``): ``view`` ("avatar"
+or "debug"), ``device``, ``size`` ("WxH" or a [w, h] pair), ``fps``, and ``backend`` (a
+pyvirtualcam backend name: v4l2loopback, obs, unitycapture; tests register a capturing
+one).
 """
 
 from __future__ import annotations
 
+import math
 import platform
 import threading
 import time
@@ -18,12 +20,13 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from pydantic import field_validator
 
 from ..errors import OutputError
 from ..frame import Frame
-from .base import OutputBase, OutputOptions, register_output
+from .base import OutputBase, OutputOptions, OutputSettings, register_output, settings_for
 
-__all__ = ["VIEWS", "VirtualCamOutput", "no_device_message", "parse_size"]
+__all__ = ["VIEWS", "VirtualCamOptions", "VirtualCamOutput", "no_device_message", "parse_size"]
 
 VIEWS = ("avatar", "debug")
 DEFAULT_SIZE = (640, 480)
@@ -46,18 +49,69 @@ def no_device_message(system: str | None = None) -> str:
 
 
 def parse_size(value: Any) -> tuple[int, int]:
-    """``"640x480"`` or ``(640, 480)`` -> (width, height), both even and 16..4096."""
+    """``"640x480"`` or ``(640, 480)`` -> (width, height), both even and 16..4096;
+    ValueError otherwise."""
     try:
         if isinstance(value, str):
-            w_text, _, h_text = value.lower().partition("x")
+            w_text, sep, h_text = value.lower().partition("x")
+            if not sep:
+                raise ValueError(value)
             w, h = int(w_text), int(h_text)
-        else:
+        elif isinstance(value, list | tuple) and not any(isinstance(v, bool) for v in value):
             w, h = (int(v) for v in value)
+        else:
+            raise ValueError(value)
     except (TypeError, ValueError):
-        raise OutputError(f"virtualcam: bad size {value!r}; expected WxH like 640x480") from None
+        raise ValueError(f"expected WxH, got {value!r}") from None
     if not (16 <= w <= 4096 and 16 <= h <= 4096) or w % 2 or h % 2:
-        raise OutputError(f"virtualcam: size {w}x{h} must be even numbers between 16 and 4096")
+        raise ValueError(f"expected even numbers from 16 to 4096, got {w}x{h}")
     return w, h
+
+
+class VirtualCamOptions(OutputSettings):
+    """`--vcam-*` / `[output.virtualcam]`: what the camera shows, which device, its size
+    and rate, and the pyvirtualcam backend."""
+
+    view: str = "avatar"
+    device: str | None = None
+    size: tuple[int, int] = DEFAULT_SIZE
+    fps: float = DEFAULT_FPS
+    backend: str | None = None
+
+    @field_validator("view")
+    @classmethod
+    def _view(cls, v: str) -> str:
+        if v not in VIEWS:
+            raise ValueError(f"expected one of {', '.join(VIEWS)}, got {v!r}")
+        return v
+
+    @field_validator("size", mode="before")
+    @classmethod
+    def _size(cls, v: Any) -> tuple[int, int]:
+        return parse_size(v)
+
+    @field_validator("fps", mode="before")
+    @classmethod
+    def _fps(cls, v: Any) -> float:
+        try:
+            fps = float(v) if not isinstance(v, bool) else math.nan
+        except (TypeError, ValueError):
+            fps = math.nan
+        if not 0 < fps <= 240:
+            raise ValueError(f"expected frames a second above 0 and at most 240, got {v!r}")
+        return fps
+
+    @field_validator("backend")
+    @classmethod
+    def _backend(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        import pyvirtualcam
+
+        if v not in pyvirtualcam.camera.BACKENDS:
+            known = ", ".join(sorted(pyvirtualcam.camera.BACKENDS)) or "none"
+            raise ValueError(f"expected a backend of this machine ({known}), got {v!r}")
+        return v
 
 
 def _renderer(view: str) -> Callable[[Frame, int, int], np.ndarray]:
@@ -75,6 +129,8 @@ def _renderer(view: str) -> Callable[[Frame, int, int], np.ndarray]:
 @register_output("virtualcam", "a virtual webcam showing the avatar (--vcam-view avatar|debug)")
 class VirtualCamOutput(OutputBase):
     kind = "virtualcam"
+    Options = VirtualCamOptions
+    flag_prefix = "vcam"
 
     def __init__(
         self,
@@ -116,21 +172,15 @@ class VirtualCamOutput(OutputBase):
 
     @classmethod
     def from_spec(cls, target: str | None, options: OutputOptions) -> VirtualCamOutput:
-        extra = options.extra
-        width, height = parse_size(extra.get("vcam_size") or DEFAULT_SIZE)
-        device = extra.get("vcam_device") or target or None
-        raw_fps = extra.get("vcam_fps")
-        try:
-            fps = float(DEFAULT_FPS if raw_fps is None else raw_fps)
-        except (TypeError, ValueError):
-            raise OutputError(f"virtualcam: bad fps {raw_fps!r}") from None
+        settings = settings_for(options, VirtualCamOptions)
+        width, height = settings.size
         return cls(
             width=width,
             height=height,
-            fps=fps,
-            view=str(extra.get("vcam_view") or "avatar"),
-            device=device,
-            backend=extra.get("vcam_backend"),
+            fps=settings.fps,
+            view=settings.view,
+            device=settings.device or target or None,
+            backend=settings.backend,
         )
 
     def send(self, frame: Frame) -> None:

@@ -14,12 +14,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from pydantic import field_validator
+
 from ..codecs.vmc import HEAD_POSITION, VmcPacker
-from ..errors import OutputError
 from ..frame import Frame
 from ..mapping import CompiledMapping, perfect_sync_mapping
 from ..mapping.binding import MappingBinding, load_bound
-from .base import OutputOptions, register_output
+from .base import OutputOptions, OutputSettings, register_output, settings_for
 from .udp import UdpOutput
 
 __all__ = [
@@ -35,17 +36,31 @@ VMC_PORT = 39539
 BLENDER_PORT = 39540
 
 
-def parse_position(text: str) -> tuple[float, float, float]:
-    """``--vmc-head-position X,Y,Z`` (metres) as three finite floats."""
+def parse_position(value: object) -> tuple[float, float, float]:
+    """``X,Y,Z`` text or three numbers (metres) as three finite floats within 10 m;
+    ValueError otherwise."""
+    parts: tuple[float, ...] = ()
     try:
-        parts = tuple(float(v) for v in text.split(","))
-    except ValueError:
+        if isinstance(value, str):
+            parts = tuple(float(v) for v in value.split(","))
+        elif isinstance(value, list | tuple) and not any(isinstance(v, bool) for v in value):
+            parts = tuple(float(v) for v in value)
+    except (TypeError, ValueError):
         parts = ()
     if len(parts) != 3 or not all(math.isfinite(v) and abs(v) <= 10.0 for v in parts):
-        raise OutputError(
-            f"vmc: bad --vmc-head-position {text!r}; expected X,Y,Z in metres, e.g. 0,0.08,0"
-        )
+        raise ValueError(f"expected X,Y,Z in metres like 0,0.08,0, got {value!r}")
     return parts[0], parts[1], parts[2]
+
+
+class VmcOptions(OutputSettings):
+    """`--vmc-*` / `[output.vmc]`, `[output.blender]`: the Head bone's local position."""
+
+    head_position: tuple[float, float, float] = HEAD_POSITION
+
+    @field_validator("head_position", mode="before")
+    @classmethod
+    def _position(cls, v: object) -> tuple[float, float, float]:
+        return parse_position(v)
 
 
 class _Wiring(NamedTuple):
@@ -63,6 +78,8 @@ class VmcOutput(UdpOutput):
     default_port = VMC_PORT
     preset = "vmc-perfect-sync"
     pascal_case = True
+    Options = VmcOptions
+    flag_prefix = "vmc"  # blender's too: --vmc-head-position
 
     def __init__(
         self,
@@ -83,8 +100,7 @@ class VmcOutput(UdpOutput):
     @classmethod
     def from_spec(cls, target: str | None, options: OutputOptions) -> VmcOutput:
         host, port = cls.address(target)
-        text = options.extra.get("vmc_head_position")
-        head = parse_position(str(text)) if text else HEAD_POSITION
+        head = settings_for(options, VmcOptions).head_position
         mapping, path = load_bound(options.mapping, cls.preset)
         return cls(host=host, port=port, mapping=mapping, mapping_path=path, head_position=head)
 

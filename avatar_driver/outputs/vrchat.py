@@ -20,8 +20,9 @@ binding's watcher thread (`mapping.binding`), the mapping's array operations, an
 packer. A reloaded mapping or a new avatar gets its wire mapping, packer and change state
 (`_Wiring`) built on the thread that noticed it (the binding's watcher, the listener or
 OSCQuery discovery), and `send` only swaps the whole wiring in; only when both changed
-at the same moment is one rebuilt here. The frame's channels are written straight into the mapping's work vector (`CompiledMapping.apply_frame`), and an
-empty change set costs the packer nothing, so no extra pass over the mask is made here.
+at the same moment is one rebuilt here. The frame's channels are written straight into
+the mapping's work vector (`CompiledMapping.apply_frame`), and an empty change set costs
+the packer nothing, so no extra pass over the mask is made here.
 """
 
 from __future__ import annotations
@@ -33,15 +34,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from pydantic import field_validator
 
 from ..codecs.osc import OscPacker
 from ..errors import AvatarDriverError, OutputError
 from ..frame import Frame
 from ..mapping import CompiledMapping, MappingState, load_mapping
-from ..mapping.binding import MappingBinding
-from ..mapping.loader import resolve_spec
+from ..mapping.binding import MappingBinding, load_bound
 from ..vrchat.avatar import (
     AvatarConfig,
     AvatarConfigError,
@@ -51,7 +53,7 @@ from ..vrchat.avatar import (
     wires_for_avatar,
     wires_without_avatar,
 )
-from .base import OutputOptions, parse_host_port, register_output
+from .base import OutputOptions, OutputSettings, parse_host_port, register_output, settings_for
 from .udp import UdpOutput, UdpSender
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_LISTEN", "DEFAULT_MAPPING", "DEFAULT_PORT", "VRChatOutput"]
@@ -67,6 +69,58 @@ OSCQUERY_ENV = "AVATAR_DRIVER_VRCHAT_OSCQUERY"
 
 def _stderr(message: str) -> None:
     print(f"avatar-driver: vrchat: {message}", file=sys.stderr, flush=True)
+
+
+class VRChatOptions(OutputSettings):
+    """`--vrchat-*` / `[output.vrchat]`: where to hear VRChat, its OSC folder, OSCQuery."""
+
+    #: ``HOST:PORT`` to hear /avatar/change on, or ``off``; None: 127.0.0.1:9001, and
+    #: with no target VRChat is found by OSCQuery instead.
+    listen: str | None = None
+    #: VRChat's OSC folder with the avatar configs (None: the Windows or Proton one).
+    osc_folder: Path | None = None
+    #: ``on``/``off``/``auto`` (None: $AVATAR_DRIVER_VRCHAT_OSCQUERY, else auto).
+    oscquery: str | None = None
+
+    @field_validator("listen", mode="before")
+    @classmethod
+    def _listen(cls, v: Any) -> str | None:
+        if v is None:
+            return None
+        text = str(v).strip()
+        if text.lower() in ("off", "none", "no"):
+            return "off"
+        try:
+            h, p = parse_host_port(text, host="127.0.0.1", port=9001, kind="vrchat")
+        except OutputError:
+            raise ValueError(f"expected HOST:PORT or off, got {v!r}") from None
+        return f"[{h}]:{p}" if ":" in h else f"{h}:{p}"
+
+    @field_validator("osc_folder", mode="before")
+    @classmethod
+    def _folder(cls, v: Any) -> Path | None:
+        if v is None or isinstance(v, Path):
+            return v
+        if not isinstance(v, str) or not v.strip():
+            raise ValueError(f"expected a folder, got {v!r}")
+        return Path(v).expanduser()
+
+    @field_validator("oscquery", mode="before")
+    @classmethod
+    def _oscquery(cls, v: Any) -> str | None:
+        if v is None:
+            return None
+        if isinstance(v, bool):  # TOML's oscquery = true
+            return "on" if v else "off"
+        if str(v).lower() not in OSCQUERY_CHOICES:
+            raise ValueError(f"expected on, off or auto, got {v!r}")
+        return str(v).lower()
+
+    def listen_address(self) -> tuple[str, int] | None:
+        """Where to listen for /avatar/change; None when turned off."""
+        if self.listen == "off":
+            return None
+        return parse_host_port(self.listen or DEFAULT_LISTEN, host="", port=9001, kind="vrchat")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +150,8 @@ class VRChatOutput(UdpOutput):
     kind = "vrchat"
     uses_mapping = True
     default_port = DEFAULT_PORT
+    Options = VRChatOptions
+    flag_prefix = "vrchat"
 
     def __init__(
         self,
@@ -155,32 +211,23 @@ class VRChatOutput(UdpOutput):
     @classmethod
     def from_spec(cls, target: str | None, options: OutputOptions) -> VRChatOutput:
         host, port = cls.address(target)
-        extra = options.extra
-        spec = options.mapping or DEFAULT_MAPPING
-        mapping = load_mapping(spec)
-        path = resolve_spec(options.mapping) if options.mapping else None
-        listen_spec = extra.get("vrchat_listen", DEFAULT_LISTEN)
-        oscquery = str(
-            extra.get("vrchat_oscquery") or os.environ.get(OSCQUERY_ENV) or "auto"
-        ).lower()
+        settings = settings_for(options, VRChatOptions)
+        mapping, path = load_bound(options.mapping, DEFAULT_MAPPING)
+        oscquery = settings.oscquery or os.environ.get(OSCQUERY_ENV, "").lower() or "auto"
         if oscquery not in OSCQUERY_CHOICES:
-            raise OutputError(f"vrchat: --vrchat-oscquery {oscquery!r}: expected on or off")
-        # No target and no --vrchat-listen: find VRChat by OSCQuery (today's behaviour otherwise).
+            raise OutputError(f"vrchat: {OSCQUERY_ENV}={oscquery!r}: expected on or off")
+        # No target and no listen address: find VRChat by OSCQuery (else the fixed ports).
         discover = oscquery == "on" or (
-            oscquery == "auto" and target is None and extra.get("vrchat_listen") is None
+            oscquery == "auto" and target is None and settings.listen is None
         )
-        listen = None
-        if listen_spec and str(listen_spec).lower() not in ("off", "none", "no"):
-            listen = parse_host_port(str(listen_spec), host="127.0.0.1", port=9001, kind="vrchat")
-        folder = extra.get("vrchat_osc_folder")
-        folders = [Path(folder).expanduser()] if folder else None
+        folder = settings.osc_folder
         return cls(
             host=host,
             port=port,
             mapping=mapping,
             mapping_path=path,
-            listen=listen,
-            osc_folders=folders,
+            listen=settings.listen_address(),
+            osc_folders=[folder] if folder is not None else None,
             discover=discover,
             follow_target=target is None,
         )

@@ -18,6 +18,7 @@ from avatar_driver.frame import Frame
 from avatar_driver.mapping.binding import MappingBinding
 from avatar_driver.outputs import OutputOptions, create_output
 from avatar_driver.outputs.base import OutputBase
+from avatar_driver.outputs.vrchat import VRChatOptions
 from avatar_driver.shapes import ARKIT_NAMES
 from tests.conftest import run_cli
 from tests.outputs.test_vmc import osc_server
@@ -88,10 +89,10 @@ def test_an_edited_mapping_reaches_the_wire_from_the_watcher_thread(
 ) -> None:
     path = tmp_path / "live.toml"
     _write(path, "First")
-    extra = {"vrchat_listen": "off"}
+    quiet = VRChatOptions(listen="off") if kind == "vrchat" else None
     with osc_server() as (port, got):
         out = create_output(
-            f"{kind}:127.0.0.1:{port}", OutputOptions(mapping=str(path), extra=extra)
+            f"{kind}:127.0.0.1:{port}", OutputOptions(mapping=str(path), settings=quiet)
         )
         k = [0]
 
@@ -181,16 +182,16 @@ def test_a_mapping_per_output_kind(tmp_path: Path) -> None:
     path = tmp_path / "vmc.toml"
     _write(path, "OnlyForVmc")
     outputs = ["vrchat:127.0.0.1:9", "vmc:127.0.0.1:9", "blender:127.0.0.1:9"]
-    extra = {"vrchat_listen": "off"}
+    extra = {"vrchat": VRChatOptions(listen="off")}
     opts = RunOptions(source="demo", outputs=outputs, mapping=[f"vmc={path}"],
-                      output_extra=extra, max_frames=1)  # fmt: skip
+                      output_settings=extra, max_frames=1)  # fmt: skip
     with open_pipeline(opts) as pipe:
         vrchat, vmc, blender = pipe.outputs
         assert vmc.mapping.names == ("OnlyForVmc",)  # type: ignore[attr-defined]
         assert len(vrchat.mapping.names) > 50 and len(blender.mapping.names) == 52  # type: ignore[attr-defined]
         assert vmc.binding.path == path and blender.binding.path is None  # type: ignore[attr-defined]
     both = RunOptions(source="demo", outputs=outputs, mapping=["vrchat-arkit", f"vmc={path}"],
-                      output_extra=extra, max_frames=1)  # fmt: skip
+                      output_settings=extra, max_frames=1)  # fmt: skip
     with open_pipeline(both) as pipe:
         names = [o.mapping.names for o in pipe.outputs]  # type: ignore[attr-defined]
         assert names[1] == ("OnlyForVmc",) and names[0] == names[2]  # the default for the rest
@@ -200,6 +201,6 @@ def test_a_mapping_per_output_kind(tmp_path: Path) -> None:
         (["vrchat-arkit", "vmc-perfect-sync"], "a second mapping for every output"),
     ]:
         bad = RunOptions(source="demo", outputs=["vrchat:127.0.0.1:9"], mapping=mapping,
-                         output_extra=extra)  # fmt: skip
+                         output_settings=extra)  # fmt: skip
         with pytest.raises(ConfigError, match=message), open_pipeline(bad):
             pass

@@ -16,10 +16,14 @@ import numpy as np
 import pytest
 import pyvirtualcam
 
-from avatar_driver.errors import OutputError
 from avatar_driver.frame import Frame
 from avatar_driver.outputs import OutputOptions, create_output
-from avatar_driver.outputs.virtualcam import VirtualCamOutput, no_device_message, parse_size
+from avatar_driver.outputs.virtualcam import (
+    VirtualCamOptions,
+    VirtualCamOutput,
+    no_device_message,
+    parse_size,
+)
 from avatar_driver.render.avatar import render_avatar
 from avatar_driver.runner import RunOptions, open_pipeline
 from avatar_driver.shapes import INDEX
@@ -84,7 +88,10 @@ def _frame(t: float, **weights: float) -> Frame:
 
 
 def test_frames_reach_the_device_at_size_and_rate() -> None:
-    opts = OutputOptions(extra={"vcam_backend": "capture", "vcam_size": "320x240", "vcam_fps": 20})
+    settings = VirtualCamOptions.model_validate(
+        {"backend": "capture", "size": "320x240", "fps": 20}
+    )
+    opts = OutputOptions(settings=settings)
     out = create_output("virtualcam", opts)
     cam = CaptureBackend.instances[-1]
     assert (cam.width, cam.height, cam.fps) == (320, 240, 20.0)
@@ -145,7 +152,11 @@ def test_debug_view_in_a_real_pipeline() -> None:
         outputs=["virtualcam"],
         fast=False,
         max_frames=6,
-        output_extra={"vcam_backend": "capture", "vcam_view": "debug", "vcam_size": "320x240"},
+        output_settings={
+            "virtualcam": VirtualCamOptions.model_validate(
+                {"backend": "capture", "view": "debug", "size": "320x240"}
+            )
+        },
     )
     with open_pipeline(opts) as pipeline:
         pipeline.run()
@@ -157,18 +168,27 @@ def test_debug_view_in_a_real_pipeline() -> None:
 
 
 @pytest.mark.parametrize(
-    ("extra", "match"),
+    ("flag", "value", "message"),
     [
-        ({"vcam_size": "640by480"}, "bad size"),
-        ({"vcam_size": "641x480"}, "even"),
-        ({"vcam_view": "cartoon"}, "unknown view"),
-        ({"vcam_backend": "nope"}, "unknown backend"),
-        ({"vcam_fps": 0}, "fps"),
+        ("--vcam-size", "640by480", "expected WxH, got '640by480'"),
+        ("--vcam-size", "641x480", "expected even numbers from 16 to 4096, got 641x480"),
+        ("--vcam-view", "cartoon", "invalid choice: 'cartoon'"),  # argparse's choices
+        ("--vcam-backend", "nope", "expected a backend of this machine ("),
+        ("--vcam-fps", "0", "expected frames a second above 0 and at most 240, got '0'"),
+        ("--vcam-fps", "fast", "got 'fast'"),
     ],
 )
-def test_bad_settings(extra: dict[str, Any], match: str) -> None:
-    with pytest.raises(OutputError, match=match):
-        create_output("virtualcam", OutputOptions(extra={"vcam_backend": "capture", **extra}))
+def test_bad_settings_exit_2_naming_the_flag(flag: str, value: str, message: str) -> None:
+    """Checked before the source or any device opens: --source names a missing file."""
+    proc = run_cli(
+        ["run", "--source", "missing.mp4", "--output", "virtualcam", flag, value, "--quiet"]
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("avatar-driver") and f"error: {flag}" in proc.stderr.replace(
+        "argument ", ""
+    )
+    assert message in proc.stderr and "missing.mp4" not in proc.stderr, proc.stderr
+    assert proc.stderr.count("\n") == 1
 
 
 def test_parse_size() -> None:

@@ -20,7 +20,7 @@ from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_server import ThreadingOSCUDPServer
 
 from avatar_driver.outputs.base import OutputOptions
-from avatar_driver.outputs.vrchat import VRChatOutput
+from avatar_driver.outputs.vrchat import VRChatOptions, VRChatOutput
 from avatar_driver.vrchat.oscquery import DISCOVERY_WAIT_S
 from tests.conftest import ROOT, cli_env
 from tests.outputs.test_vrchat import AVATAR as JSON_AVATAR
@@ -97,8 +97,9 @@ def received_after(st: VRChatStandIn, address: str) -> list[tuple[str, tuple[obj
     return [(a, v) for t, a, v in st.got if times and t >= times[0] - 0.004]
 
 
-def discovering_output(logs: list[str], **extra: object) -> VRChatOutput:
-    out = VRChatOutput.from_spec(None, OutputOptions(extra=dict(extra)))
+def discovering_output(logs: list[str], **settings: object) -> VRChatOutput:
+    options = OutputOptions(settings=VRChatOptions.model_validate(settings))
+    out = VRChatOutput.from_spec(None, options)
     out._log = logs.append
     if out.discovery is not None:
         out.discovery._log = logs.append
@@ -207,7 +208,7 @@ def test_no_vrchat_falls_back_to_9000_9001_and_json(tmp_path: Path) -> None:
     threading.Thread(target=vrchat_in.serve_forever, daemon=True).start()
     write_avatar(tmp_path)
     logs: list[str] = []
-    out = discovering_output(logs, vrchat_osc_folder=str(tmp_path))
+    out = discovering_output(logs, osc_folder=str(tmp_path))
     late: VRChatStandIn | None = None
     try:
         assert drive(out, lambda: bool(got), timeout=1.0)  # sending at once, to 9000
@@ -257,9 +258,10 @@ def test_explicit_target_listen_or_off_keep_todays_behaviour(
 
     threading.Thread(target=sink.serve_forever, daemon=True).start()
     target = f"127.0.0.1:{sink.server_address[1]}"
-    extra = {"listen": {"vrchat_listen": "127.0.0.1:9001"}, "off": {"vrchat_oscquery": "off"}}
+    settings = {"listen": VRChatOptions(listen="127.0.0.1:9001"),
+                "off": VRChatOptions(oscquery="off")}  # fmt: skip
     spec = target if how == "target" else None
-    out = VRChatOutput.from_spec(spec, OutputOptions(extra=extra.get(how, {})))
+    out = VRChatOutput.from_spec(spec, OutputOptions(settings=settings.get(how)))
     try:
         assert out.discovery is None
         if how != "target":

@@ -316,7 +316,9 @@ def test_bad_oscquery_setting_is_one_line(monkeypatch: pytest.MonkeyPatch) -> No
     from avatar_driver.outputs.vrchat import VRChatOutput
 
     monkeypatch.setenv("AVATAR_DRIVER_VRCHAT_OSCQUERY", "maybe")
-    with pytest.raises(OutputError, match="--vrchat-oscquery 'maybe': expected on or off"):
+    with pytest.raises(
+        OutputError, match="AVATAR_DRIVER_VRCHAT_OSCQUERY='maybe': expected on or off"
+    ):
         VRChatOutput.from_spec("127.0.0.1:9", OutputOptions())
 
 
