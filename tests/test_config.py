@@ -167,3 +167,13 @@ def test_output_tables_under_the_command_line_over_the_defaults(tmp_path: Path) 
         blender, vrchat = p.outputs
         assert vrchat.binding.path.name == "vrchat-unified-v2.toml"  # type: ignore[attr-defined]
         assert blender.mapping.names == ("Mine",)  # type: ignore[attr-defined]
+
+
+def test_the_readme_config_example_is_a_valid_config(tmp_path: Path) -> None:
+    from tests.conftest import ROOT
+
+    example = (ROOT / "README.md").read_text().split("## Config file")[1]
+    path = _write(tmp_path, example.split("```toml")[1].split("```")[0])
+    config = load_config(path)
+    assert config.output_mappings() == {"vrchat": "vrchat-arkit"}
+    assert getattr(config.output_table("virtualcam"), "size", None) == (1280, 720)
