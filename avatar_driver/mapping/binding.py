@@ -46,6 +46,7 @@ class MappingBinding(Generic[P]):
         raise an `AvatarDriverError` to refuse a mapping (the last good pair stays).
     current, prepared: the pair in use, swapped only by `take()` on the output's thread.
     take(): the newly prepared value once (now `prepared`), else None; once per frame.
+    offer(mapping): hand a mapping over like a reload, prepared on the calling thread.
     poll(): check the file now, on the calling thread (tests, and the watcher's body).
     close(): stop watching (idempotent).
     """
@@ -111,10 +112,19 @@ class MappingBinding(Generic[P]):
             self._log(f"mapping not reloaded, keeping the last good one: {reason}")
             return False
         self._sig, self._bad_sig = sig, None
-        with self._lock:
-            self._fresh = (mapping, prepared)
+        self._hand_over(mapping, prepared)
         self._log(f"mapping reloaded from {self.path}")
         return True
+
+    def offer(self, mapping: CompiledMapping) -> None:
+        """Use `mapping` from the next `take()` on (a preset switch from the control panel),
+        prepared here on the caller's thread; an `AvatarDriverError` from `prepare` is
+        raised to the caller and nothing changes. A later edit of the file replaces it."""
+        self._hand_over(mapping, self._prepare(mapping))
+
+    def _hand_over(self, mapping: CompiledMapping, prepared: P) -> None:
+        with self._lock:
+            self._fresh = (mapping, prepared)
 
     def close(self) -> None:
         self._stop.set()

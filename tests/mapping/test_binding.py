@@ -130,7 +130,8 @@ def test_an_edited_mapping_reaches_the_wire_from_the_watcher_thread(
 
 
 def test_a_mapping_prepare_refuses_keeps_the_last_good_pair(tmp_path: Path) -> None:
-    """`prepare` (the output's packer) refusing a mapping is a bad reload like a bad file."""
+    """`prepare` (the output's packer) refusing a mapping is a bad reload like a bad file;
+    `offer` prepares on its caller's thread and hands over like a reload."""
     from avatar_driver.errors import OutputError
     from avatar_driver.mapping import CompiledMapping, load_mapping
 
@@ -155,6 +156,18 @@ def test_a_mapping_prepare_refuses_keeps_the_last_good_pair(tmp_path: Path) -> N
     assert binding.poll()
     assert binding.take() == ("Second",) and binding.current.names == ("Second",)
     assert binding.take() is None  # handed over once
+    # A preset offered from another thread (the panel's switch) is prepared there.
+    offered = load_mapping("vmc-perfect-sync")
+    worker = threading.Thread(target=binding.offer, args=(offered,))
+    worker.start()
+    worker.join()
+    assert binding.current.names == ("Second",)  # until the output's thread takes it
+    assert binding.take() == offered.names and binding.current is offered
+    refused = path.with_name("refused.toml")
+    _write(refused, "Refused")
+    with pytest.raises(OutputError, match="refused"):
+        binding.offer(load_mapping(refused))
+    assert binding.take() is None and binding.current is offered
 
 
 def test_a_mapping_without_a_file_is_not_watched() -> None:
