@@ -5,7 +5,8 @@ frame height (a performer across the room) is found rarely or never. `Zoom` runs
 FaceLandmarker task, in IMAGE mode, on a square crop upscaled to `CROP_SIZE`:
 
     small face found, or a followed face -> crop around it (3x its box) -> landmarks
-    nothing known                        -> one overlapping tile per frame (2x2, 3x3)
+    nothing known                        -> one overlapping tile per frame, coarse to
+                                            fine (down to ~320 px tiles)
     landmarks in the crop                -> back onto the frame (roi.crop_to_image),
                                             smoothed, head pose refitted on the frame
 
@@ -38,11 +39,12 @@ __all__ = [
     "CROP_SIZE",
     "LARGE_FACE",
     "SMALL_FACE",
-    "TILE_GRIDS",
+    "TILE_SIDE",
     "FaceArrays",
     "Zoom",
     "face_arrays",
     "face_box",
+    "tile_grids",
 ]
 
 #: A face whose box is under this share of the frame height is tracked in a crop.
@@ -51,10 +53,15 @@ SMALL_FACE = 0.20
 LARGE_FACE = 0.30
 #: The crop's side over the face box's side (room to move between two frames).
 CROP_MARGIN = 3.0
+#: A followed face missed in its crop is looked for once more at once, this much closer.
+RETRY_MARGIN = 2.0
 #: Pixels of the square the crop (or tile) is resized to before the task sees it.
 CROP_SIZE = 320
-#: Tiles across the frame, searched in this order while no face is known.
-TILE_GRIDS = (2, 3)
+#: Tiles are made smaller, grid after grid, until one is at most this many pixels: the
+#: detector finds faces down to ~12 % of its input, so a ~40 px face needs ~320 px tiles.
+TILE_SIDE = 320
+#: Each grid's tiles are at most this share of the last grid's side (skip near repeats).
+TILE_STEP = 0.7
 #: Frames a lost followed face is looked for in a growing crop before it is given up.
 MISSES = 3
 #: Two faces whose box centres are closer than this share of the smaller box are one.
@@ -96,6 +103,24 @@ def face_box(landmarks: np.ndarray, width: int, height: int) -> Roi:
     lo, hi = xy.min(axis=0), xy.max(axis=0)
     side = float(max(hi - lo))
     return Roi(float(lo[0] + hi[0]) / 2, float(lo[1] + hi[1]) / 2, side, side)
+
+
+def tile_grids(width: int, height: int) -> list[int]:
+    """Tiles across for each grid searched, coarse to fine, down to `TILE_SIDE` pixels.
+
+    640x360: 2 and 3 across (366 and 256 px tiles, 8 in all); 1280x720: 2, 3 and 5
+    (731, 512 and 320 px, 23 in all); a frame of at most 320 px: none.
+    """
+    grids: list[int] = []
+    side = float(max(width, height))
+    across = 2
+    while side > TILE_SIDE:
+        tile = tiles(width, height, across=across)[0].width
+        if tile <= TILE_STEP * side + 1.0:  # (+1 px: 1920 px over 3 is 0.7 of 2 across)
+            grids.append(across)
+            side = tile
+        across += 1
+    return grids
 
 
 def _same(a: Roi, b: Roi) -> bool:
@@ -164,6 +189,9 @@ class Zoom:
         for track in list(self.followed):
             grow = CROP_MARGIN * 1.5**track.misses
             face = self.look(image, track.box.scaled(grow))
+            if face is None and track.misses == 0:
+                # A far face near the detector's limit: a tighter crop often finds it.
+                face = self.look(image, track.box.scaled(RETRY_MARGIN))
             if face is None or any(_same(face_box(face.landmarks, w, h), b) for b in boxes):
                 track.misses += 1
                 if track.misses >= MISSES or face is not None:
@@ -255,8 +283,9 @@ class Zoom:
 
     def _tiles_to_search(self, width: int, height: int) -> list[Roi]:
         if not self._tiles:
-            self._tiles = [b for n in TILE_GRIDS for b in tiles(width, height, across=n)]
-        if not self.video:
+            grids = tile_grids(width, height)
+            self._tiles = [b for n in grids for b in tiles(width, height, across=n)]
+        if not self.video or not self._tiles:
             return self._tiles
         tile = self._tiles[self._next_tile % len(self._tiles)]
         self._next_tile += 1

@@ -18,7 +18,8 @@ from avatar_driver import degrade
 from avatar_driver.frame import Frame
 from avatar_driver.sources import VideoSource
 from avatar_driver.tracking.landmarker import FaceTracker, face_frame
-from avatar_driver.tracking.zoom import face_box
+from avatar_driver.tracking.roi import tiles
+from avatar_driver.tracking.zoom import TILE_SIDE, face_box, tile_grids
 
 FAR = 0.2
 
@@ -157,15 +158,17 @@ def test_group_photo_gives_every_asked_performer_a_face(model: Path, media: Path
     frame = Frame(timestamp=0.0, image=img)
     with FaceTracker(model, mode="image", num_faces=5, zoom=False) as plain:
         assert len(plain.faces(frame)) < 5  # the whole frame alone misses some
-    for n in (1, 5, 6):
+    far = Frame(timestamp=0.0, image=degrade.far(img, 0.5))  # ~55-65 px faces
+    for n, seen in ((1, frame), (5, frame), (6, frame), (6, far)):
         with FaceTracker(model, mode="image", num_faces=n) as tracker:
-            faces = tracker.faces(frame)
+            faces = tracker.faces(seen)
         assert len(faces) == n
         boxes = [face_box(f.landmarks, w, h) for f in faces]
         centres = np.array([(b.cx, b.cy) for b in boxes])
         gaps = np.linalg.norm(centres[:, None] - centres[None], axis=2) + np.eye(n) * 1e9
-        assert gaps.min() > 100  # px: n different people, not one face twice
-        assert all(80 < b.width < 200 for b in boxes)  # face-sized (faces are ~110-130 px)
+        size = 1.0 if seen is frame else 0.5
+        assert gaps.min() > 100 * size  # px: n different people, not one face twice
+        assert all(80 * size < b.width < 200 * size for b in boxes)  # faces are ~110-130 px
 
 
 def test_group_video_follows_five_performers(model: Path, media: Path) -> None:
@@ -176,3 +179,40 @@ def test_group_video_follows_five_performers(model: Path, media: Path) -> None:
         counts = [len(tracker.faces(Frame(timestamp=k / 30, image=img))) for k in range(20)]
         assert tracker.zoom is not None and tracker.zoom.active
     assert counts[-8:] == [5] * 8, counts
+
+
+def test_tile_grids_get_finer_down_to_a_few_hundred_px() -> None:
+    assert tile_grids(640, 360) == [2, 3]
+    assert tile_grids(1280, 720) == [2, 3, 5]
+    assert tile_grids(320, 240) == []  # the whole frame is small enough already
+    for w, h in ((1280, 720), (1920, 1080)):
+        sides = [tiles(w, h, across=n)[0].width for n in tile_grids(w, h)]
+        assert sides == sorted(sides, reverse=True) and sides[-1] <= TILE_SIDE
+
+
+def _laughing(media: Path) -> np.ndarray:
+    """laughing_hand.png (a face not tuned on) at a webcam's 1280 px width, as RGB."""
+    img = cv2.imread(str(media / "laughing_hand.png"), cv2.IMREAD_COLOR)
+    img = cv2.resize(img, (1280, round(img.shape[0] * 1280 / img.shape[1])))
+    return np.ascontiguousarray(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+
+
+@pytest.mark.parametrize(("scale", "within"), [(0.2, 10), (0.15, 32)])
+def test_far_face_in_a_big_frame_is_found_by_finer_tiles(
+    model: Path, media: Path, scale: float, within: int
+) -> None:
+    """A 58 px / 44 px face in a 1280 px frame (held still as a video): the 320 px tiles
+    find it (the whole frame and 512 px tiles do not), then the crop keeps it."""
+    img = _laughing(media)
+    w = img.shape[1]
+    with FaceTracker(model, mode="image", zoom=False) as still:
+        clean = still(Frame(timestamp=0.0, image=img))
+    assert 35 < np.ptp(clean.landmarks[:, 0]) * w * scale < 65  # px wide in the far frame
+    far = degrade.far(img, scale)
+    got, _ = _track(model, [far] * 40, 30.0)
+    present = np.array([f.face_present for f in got])
+    first = int(np.argmax(present))
+    assert present.any() and first <= within
+    assert present[first:].mean() >= 0.9
+    diff = np.array([f.pose[:3] - clean.pose[:3] for f in got if f.face_present])
+    assert np.abs(np.median(diff, axis=0)).max() < 6.0  # degrees; measured 1.7 / 4.2
