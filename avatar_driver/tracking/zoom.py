@@ -168,6 +168,7 @@ class Zoom:
         self.num_faces = num_faces
         self.followed: list[_Followed] = []
         self._tiles: list[Roi] = []
+        self._tiled = (0, 0)
         self._next_tile = 0
         #: Task runs on crops and tiles so far (the cost of zooming).
         self.runs = 0
@@ -269,9 +270,16 @@ class Zoom:
         return out
 
     def _follow(self, face: FaceArrays, width: int, height: int) -> None:
-        if self.video and len(self.followed) < self.num_faces:
-            box = face_box(face.landmarks, width, height)
-            self.followed.append(_Followed(box, LandmarkSmoother()))
+        """Follow a face found afresh, in place of a followed one that is being missed."""
+        if not self.video:
+            return
+        if len(self.followed) >= self.num_faces:
+            missed = [track for track in self.followed if track.misses > 0]
+            if not missed:
+                return
+            self.followed.remove(max(missed, key=lambda track: track.misses))
+        box = face_box(face.landmarks, width, height)
+        self.followed.append(_Followed(box, LandmarkSmoother()))
 
     def _smoothed(
         self, face: FaceArrays, smoother: LandmarkSmoother, t: float, w: int, h: int
@@ -282,9 +290,10 @@ class Zoom:
         return FaceArrays(points, face.scores, self._geometry.matrix(points, w, h), face.presence)
 
     def _tiles_to_search(self, width: int, height: int) -> list[Roi]:
-        if not self._tiles:
+        if self._tiled != (width, height):  # (made again if the camera's size changes)
             grids = tile_grids(width, height)
             self._tiles = [b for n in grids for b in tiles(width, height, across=n)]
+            self._tiled = (width, height)
         if not self.video or not self._tiles:
             return self._tiles
         tile = self._tiles[self._next_tile % len(self._tiles)]

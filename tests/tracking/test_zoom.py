@@ -216,3 +216,13 @@ def test_far_face_in_a_big_frame_is_found_by_finer_tiles(
     assert present[first:].mean() >= 0.9
     diff = np.array([f.pose[:3] - clean.pose[:3] for f in got if f.face_present])
     assert np.abs(np.median(diff, axis=0)).max() < 6.0  # degrees; measured 1.7 / 4.2
+
+
+def test_tiles_follow_a_change_of_frame_size(model: Path, media: Path, single) -> None:
+    """A camera switched mid-run (640x360 -> 1280 px): the tiles are made for the new size."""
+    small = [degrade.far(img, FAR) for img in single[0][:20]]
+    big = [degrade.far(_laughing(media), 0.2)] * 40  # a 58 px face in the middle
+    got, _ = _track(model, small + big, 30.0)
+    present = np.array([f.face_present for f in got[20:]])
+    assert present.any() and int(np.argmax(present)) <= 32  # 30 tiles at 1280 px
+    assert present[int(np.argmax(present)) :].mean() >= 0.9
