@@ -53,7 +53,8 @@ SMALL_FACE = 0.20
 LARGE_FACE = 0.30
 #: The crop's side over the face box's side (room to move between two frames).
 CROP_MARGIN = 3.0
-#: A followed face missed in its crop is looked for once more at once, this much closer.
+#: A followed face missed in its crop is looked for once more at once, this much closer
+#: (and a tile's find must be found at this scale too).
 RETRY_MARGIN = 2.0
 #: Pixels of the square the crop (or tile) is resized to before the task sees it.
 CROP_SIZE = 320
@@ -243,14 +244,16 @@ class Zoom:
         return min(found, key=off_centre) if found else None
 
     def _in_tile(self, image: np.ndarray, tile: Roi) -> list[FaceArrays]:
-        """Faces in a tile, each confirmed in its own crop (a tile holds a small face at a
-        fraction of its pixels: its own crop gives the landmarks their best, and a find
-        that the closer look does not repeat is not a face)."""
+        """Faces in a tile, each confirmed in its own crop at two scales (a tile holds a
+        small face at a fraction of its pixels: its own crop gives the landmarks their
+        best; a find that two closer looks do not both repeat is not a face: no_face.mp4
+        has a pattern that one crop scale takes for a face)."""
         h, w = image.shape[:2]
         out = []
         for face in self._run(image, tile, replicate=False):
-            closer = self.look(image, face_box(face.landmarks, w, h).scaled(CROP_MARGIN))
-            if closer is not None:
+            box = face_box(face.landmarks, w, h)
+            closer = self.look(image, box.scaled(CROP_MARGIN))
+            if closer is not None and self.look(image, box.scaled(RETRY_MARGIN)) is not None:
                 out.append(closer)
         return out
 
