@@ -1,7 +1,8 @@
 """Robustness benchmark: raw MediaPipe and the tool on degraded variants of the shared media.
 
     python benchmarks/robustness.py [--model PATH] [--media DIR] [--variants a,b] [--json]
-                                    [--tracker mediapipe|litert]
+                                    [--tracker mediapipe|litert] [--no-zoom] [--no-stills]
+                                    [--no-group]
 
 Variants (`avatar_driver.degrade`): far x0.5/0.3/0.2, headset, hand over the mouth, dark,
 side light, blur, glasses; each made with OpenCV from every frame of single_face.mp4 and
@@ -30,7 +31,10 @@ clean clip:
 - mouth covered / headset (tool): share of face frames whose mouth confidence is under 0.5,
   and share in headset mode (upper face not tracked).
 The still laughing_hand.png gets a second table: face found and mouth MAE
-against the clean still, IMAGE mode, solver only.
+against the clean still, IMAGE mode, solver only. The group photo group_six.jpg gets a
+third: faces found with `--faces N` for N = 1..6 (IMAGE mode, zoom off and on for
+MediaPipe). `--no-zoom` runs MediaPipe's task on the whole frame only (as before the
+zoom, tracking/zoom.py).
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ CLIPS = ("single_face.mp4", "face_noface.mov")
 #: bw_portrait.jpg is left out: a profile face with the mouth open that MediaPipe does not
 #: find even clean and cropped around the head, so it has nothing to compare against.
 STILLS = ("laughing_hand.png",)
+GROUP = "group_six.jpg"
 CALIBRATION_S = 0.5
 NEUTRAL_S = 0.5
 SMILE_S = (0.7, 2.3)
@@ -109,6 +114,13 @@ def _strip(f: Frame) -> Frame:
     if img is None:
         return f
     return dataclasses.replace(f, image=np.broadcast_to(np.uint8(0), img.shape))
+
+
+def open_tracker(kind: str, model: str, mode: str, zoom: bool = True, faces: int = 1) -> Any:
+    """The tracker `kind`; MediaPipe's without its zoom when `zoom` is off."""
+    if kind == "mediapipe":
+        return FaceTracker(model, mode=mode, num_faces=faces, zoom=zoom)
+    return create_tracker(kind, model, mode=mode, num_faces=faces)
 
 
 def clean_landmarks(images: Sequence[np.ndarray], model: str) -> list[np.ndarray | None]:
@@ -160,6 +172,7 @@ def track_variant(
     profile: Profile | None,
     patch: UpperFacePatch | None = None,
     kind: str = "mediapipe",
+    zoom: bool = True,
 ) -> Run:
     """Track one variant in VIDEO mode and pass each frame through the tool chain.
 
@@ -168,7 +181,7 @@ def track_variant(
     raw: list[Frame] = []
     tool: list[Frame] = []
     make = "headset" if variant == PASTED else variant
-    with create_tracker(kind, model, mode="video") as mediapipe:
+    with open_tracker(kind, model, "video", zoom) as mediapipe:
         tracker: Chain = mediapipe
         if variant == PASTED:
             assert patch is not None
@@ -238,11 +251,15 @@ def metrics(
 
 
 def still_metrics(
-    stills: dict[str, np.ndarray], model: str, variants: Sequence[str], kind: str = "mediapipe"
+    stills: dict[str, np.ndarray],
+    model: str,
+    variants: Sequence[str],
+    kind: str = "mediapipe",
+    zoom: bool = True,
 ) -> dict[str, dict[str, float]]:
     """Face found (share of stills) and mouth MAE against the clean still, IMAGE mode."""
     out: dict[str, dict[str, float]] = {}
-    with create_tracker(kind, model, mode="image") as tracker:
+    with open_tracker(kind, model, "image", zoom) as tracker:
         clean = {k: tracker(Frame(timestamp=0.0, image=v)) for k, v in stills.items()}
         for variant in variants:
             found, maes = 0, []
@@ -260,6 +277,18 @@ def still_metrics(
                 "face": found / len(stills),
                 "mouth_mae": float(np.mean(maes)) if maes else float("nan"),
             }
+    return out
+
+
+def group_faces(image: np.ndarray, model: str, kind: str, zoom: bool) -> dict[int, int]:
+    """Faces found on the group photo with `--faces N`, N = 1..6 (IMAGE mode, as a still)."""
+    out = {}
+    for n in range(1, 7):
+        with open_tracker(kind, model, "image", zoom, faces=n) as tracker:
+            if kind == "mediapipe":
+                out[n] = len(tracker.faces(Frame(timestamp=0.0, image=image)))
+            else:
+                out[n] = len(tracker.track_faces(Frame(timestamp=0.0, image=image)))
     return out
 
 
@@ -295,7 +324,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--json", action="store_true", help="print the numbers as JSON too")
     ap.add_argument("--tracker", choices=TRACKERS, default="mediapipe")
     ap.add_argument("--no-stills", action="store_true", help="skip the stills table")
+    ap.add_argument("--no-group", action="store_true", help="skip the group photo table")
+    ap.add_argument(
+        "--no-zoom", action="store_true", help="MediaPipe's task on the whole frame only"
+    )
     args = ap.parse_args(argv)
+    zoom = not args.no_zoom
     model = args.model or str(SHARED / "models" / "face_landmarker.task")
     media = Path(args.media) if args.media else SHARED / "media"
     known = [*degrade.VARIANTS, PASTED]
@@ -321,11 +355,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         landmarks = lms[k]
         assert landmarks is not None
         patches[name] = record_patch(images[k], landmarks)
-        first = track_variant(images, lms, rate, "clean", model, None, kind=args.tracker)
+        first = track_variant(images, lms, rate, "clean", model, None, kind=args.tracker, zoom=zoom)
         # the profile needs the aspect ratio: the stripped frames keep it
         profiles[name] = profile_of(first.raw)
         clean[name] = track_variant(
-            images, lms, rate, "clean", model, profiles[name], kind=args.tracker
+            images, lms, rate, "clean", model, profiles[name], kind=args.tracker, zoom=zoom
         )
     rows: dict[str, dict[str, dict[str, float]]] = {
         "clean": {c: metrics(clean, clean, rates, c) for c in ("raw", "tool")}
@@ -333,7 +367,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for variant in variants:
         runs = {
             name: track_variant(
-                images, lms, rate, variant, model, profiles[name], patches[name], args.tracker
+                images, lms, rate, variant, model, profiles[name], patches[name], args.tracker, zoom
             )
             for name, (images, lms, rate) in clips.items()
         }
@@ -344,18 +378,27 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         {}
         if args.no_stills
         else still_metrics(
-            stills, model, ["clean", *(v for v in variants if v != PASTED)], args.tracker
+            stills, model, ["clean", *(v for v in variants if v != PASTED)], args.tracker, zoom
         )
     )
-    print(f"Clips: {', '.join(CLIPS)} ({args.tracker}, VIDEO mode, frames where the clean")
+    group = (
+        {} if args.no_group else group_faces(read_still(media / GROUP), model, args.tracker, zoom)
+    )
+    how = args.tracker + ("" if zoom or args.tracker != "mediapipe" else ", no zoom")
+    print(f"Clips: {', '.join(CLIPS)} ({how}, VIDEO mode, frames where the clean")
     print("clip has a face)\n")
     print(_table(rows))
     print(f"\nStills: {', '.join(STILLS)} (IMAGE mode, solver without a profile)\n")
     print("| variant | face | mouth MAE vs clean |\n| --- | --- | --- |")
     for name, m in still_rows.items():
         print(f"| {name} | {m['face']:.2f} | {m['mouth_mae']:.4f} |")
+    if group:
+        print(f"\nGroup photo: {GROUP} (IMAGE mode), faces found with --faces N\n")
+        print("| N | " + " | ".join(str(n) for n in group) + " |")
+        print("| --- |" + " --- |" * len(group))
+        print("| found | " + " | ".join(str(v) for v in group.values()) + " |")
     print(f"\n({time.perf_counter() - t0:.0f} s)")
-    result = {"clips": rows, "stills": still_rows}
+    result = {"clips": rows, "stills": still_rows, "group": group}
     if args.json:
         print(json.dumps(result, indent=1))
     return result

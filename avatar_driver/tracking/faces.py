@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..frame import Frame
-from .landmarker import FaceTracker, no_face, to_frame
+from .landmarker import FaceTracker, face_frame, no_face
 from .litert import LiteRtTracker
 
 __all__ = ["MultiFaceTracker"]
@@ -37,19 +37,16 @@ class MultiFaceTracker:
     def split(self, frame: Frame) -> list[Frame]:
         """One frame per slot for this source frame; call it once per source frame.
 
-        The LiteRT tracker (the LiteRT one: a crop per face, tiles to find small
-        ones) gives its faces as frames; MediaPipe's task gives one result for all faces.
+        Both trackers find small faces in crops and tiles; the LiteRT one gives its faces
+        as frames, MediaPipe's as arrays (`FaceTracker.faces`).
         """
         if isinstance(self.tracker, LiteRtTracker):
             faces = self.tracker.track_faces(frame)
             centres = [f.landmarks[:, :2].mean(axis=0) for f in faces if f.landmarks is not None]
             return self._assign(frame, centres, lambda i: faces[i])
-        result = self.tracker.detect(frame)
-        found = result.face_landmarks or []
-        centres = [
-            np.array([np.mean([p.x for p in lms]), np.mean([p.y for p in lms])]) for lms in found
-        ]
-        return self._assign(frame, centres, lambda i: to_frame(frame, result, face=i))
+        found = self.tracker.faces(frame)
+        centres = [face.landmarks[:, :2].mean(axis=0) for face in found]
+        return self._assign(frame, centres, lambda i: face_frame(frame, found[i]))
 
     def _assign(
         self, frame: Frame, centres: list[np.ndarray], face_frame: Callable[[int], Frame]

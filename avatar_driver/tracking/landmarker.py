@@ -2,15 +2,14 @@
 
 VIDEO mode for streams (MediaPipe then smooths landmarks and tracks instead of detecting
 every frame), IMAGE mode for stills. Created once, closed explicitly: MediaPipe's graph
-threads otherwise complain at interpreter exit.
+threads otherwise complain at interpreter exit. Small or unfound faces are zoomed in on
+(zoom.py: crops around them, tiles while none is known); a big face costs nothing more.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import itertools
-import operator
 import os
 import sys
 from collections.abc import Iterator
@@ -24,21 +23,28 @@ from ..frame import Frame
 from ..shapes import MEDIAPIPE_TO_CANONICAL, N_SHAPES
 from .mediapipe_import import import_vision
 from .pose import euler_from_matrix
+from .zoom import FaceArrays, Zoom, face_arrays
 
-__all__ = ["FaceTracker", "no_face", "to_frame"]
+__all__ = ["FaceTracker", "face_frame", "no_face", "to_frame"]
 
 _MIN_TS_STEP_MS = 1
-_XYZ = operator.attrgetter("x", "y", "z")
 
 
 class FaceTracker(ClosesOnce):
     """Callable stage: `tracker(frame)` returns the frame with weights, pose and landmarks.
 
     `mode` is "video" (timestamps must increase; we nudge equal ones forward) or "image".
+    `zoom` (default) looks for small or unfound faces in crops and tiles (zoom.Zoom);
+    `detect` is always the task on the whole frame alone.
     """
 
     def __init__(
-        self, model_path: str | os.PathLike[str], *, mode: str = "video", num_faces: int = 1
+        self,
+        model_path: str | os.PathLike[str],
+        *,
+        mode: str = "video",
+        num_faces: int = 1,
+        zoom: bool = True,
     ) -> None:
         # Quiet MediaPipe's C++ start-up chatter unless the user asked for it.
         os.environ.setdefault("GLOG_minloglevel", "2")
@@ -64,6 +70,14 @@ class FaceTracker(ClosesOnce):
         self.mode = mode
         self._last_ms = -1
         self._warm = False
+        self.zoom: Zoom | None = None
+        if zoom:
+            self.zoom = Zoom(
+                lambda: FaceTracker(model_path, mode="image", num_faces=num_faces, zoom=False),
+                model_path,
+                video=mode == "video",
+                num_faces=num_faces,
+            )
 
     def detect(self, frame: Frame) -> Any:
         """Run MediaPipe on the frame's image; returns MediaPipe's raw result."""
@@ -80,16 +94,39 @@ class FaceTracker(ClosesOnce):
     def _run(self, image: Any, timestamp: float) -> Any:
         if self.mode == "image":
             return self._landmarker.detect(image)
+        return self._landmarker.detect_for_video(image, self._stamp(timestamp))
+
+    def _stamp(self, timestamp: float) -> int:
+        """Milliseconds, strictly increasing (VIDEO mode refuses equal or earlier ones)."""
         ms = round(timestamp * 1000.0)
         if ms <= self._last_ms:
             ms = self._last_ms + _MIN_TS_STEP_MS
         self._last_ms = ms
-        return self._landmarker.detect_for_video(image, ms)
+        return ms
+
+    def faces(self, frame: Frame) -> list[FaceArrays]:
+        """Up to `num_faces` faces on the frame: the whole frame's, zoomed where needed.
+
+        While the zoom follows every asked face in its crop, the whole frame is skipped.
+        """
+        assert frame.image is not None, "the tracker needs a frame with an image"
+        if self.zoom is None:
+            return face_arrays(self.detect(frame))
+        if self.zoom.active:
+            found: list[FaceArrays] = []
+            t = self._stamp(frame.timestamp) / 1000.0
+        else:
+            found = face_arrays(self.detect(frame))
+            t = self._last_ms / 1000.0
+        return self.zoom.faces(frame.image, t, found)
 
     def __call__(self, frame: Frame) -> Frame:
-        return to_frame(frame, self.detect(frame))
+        found = self.faces(frame)
+        return face_frame(frame, found[0]) if found else no_face(frame)
 
     def _close(self) -> None:
+        if self.zoom is not None:
+            self.zoom.close()
         self._landmarker.close()
 
 
@@ -128,29 +165,25 @@ def no_face(frame: Frame) -> Frame:
 
 def to_frame(frame: Frame, result: Any, face: int = 0) -> Frame:
     """Canonical frame from a MediaPipe result (face `face`), or face_present=False."""
-    if not result.face_landmarks or len(result.face_landmarks) <= face:
-        return no_face(frame)
+    found = face_arrays(result)
+    return face_frame(frame, found[face]) if len(found) > face else no_face(frame)
+
+
+def face_frame(frame: Frame, face: FaceArrays) -> Frame:
+    """The canonical frame of one found face: weights, head pose, landmarks, confidence."""
     weights = np.zeros(N_SHAPES, dtype=np.float32)
-    cats = result.face_blendshapes[face]
-    scores = np.fromiter((c.score for c in cats[1:]), dtype=np.float32, count=len(cats) - 1)
-    weights[MEDIAPIPE_TO_CANONICAL] = np.clip(scores, 0.0, 1.0)
-    lms = result.face_landmarks[face]
-    # fromiter over one flat chain is the cheapest way out of 478 Python objects (~90 us).
-    landmarks = np.fromiter(
-        itertools.chain.from_iterable(map(_XYZ, lms)), dtype=np.float32, count=3 * len(lms)
-    ).reshape(-1, 3)
+    weights[MEDIAPIPE_TO_CANONICAL] = np.clip(face.scores[1:], 0.0, 1.0)
     pose = np.zeros(9, dtype=np.float32)
     translation = np.zeros(3, dtype=np.float32)
-    if result.facial_transformation_matrixes:
-        angles, translation = euler_from_matrix(result.facial_transformation_matrixes[face])
+    if face.matrix is not None:
+        angles, translation = euler_from_matrix(face.matrix)
         pose[:3] = angles
-    presence = getattr(lms[0], "presence", None)
     return dataclasses.replace(
         frame,
         weights=weights,
         pose=pose,
         translation=translation,
         face_present=True,
-        confidence=float(presence) if presence else 1.0,
-        landmarks=landmarks,
+        confidence=face.presence,
+        landmarks=face.landmarks,
     )

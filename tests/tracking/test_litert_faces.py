@@ -43,7 +43,7 @@ def test_far_face_is_found_and_tracked(model: Path, media: Path) -> None:
         clean = [clean_tracker(f) for f in frames]
     with LiteRtTracker(model) as tracker:
         got = [tracker(f) for f in far]
-    with FaceTracker(model) as mediapipe:
+    with FaceTracker(model, zoom=False) as mediapipe:
         assert not any(mediapipe(f).face_present for f in far[:10])
     found = np.array([f.face_present for f in got])
     assert found.mean() >= 0.9, found.mean()
@@ -76,7 +76,7 @@ def test_group_photo_gives_every_performer_a_face(model: Path, media: Path, n: i
     """group_six.jpg: MediaPipe's whole-frame detector finds none of the six small faces;
     the tiles give each of n performers a different face."""
     photo = _group(media)
-    with FaceTracker(model, mode="image", num_faces=n) as mediapipe:
+    with FaceTracker(model, mode="image", num_faces=n, zoom=False) as mediapipe:
         assert not mediapipe(photo).face_present
     with LiteRtTracker(model, mode="image", num_faces=n) as tracker:
         out = MultiFaceTracker(tracker, n).split(photo)
