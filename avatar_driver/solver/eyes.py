@@ -7,7 +7,12 @@ raise, and gaze from the irises.
 - Blink: closure and the model's (remapped) blink blended, with the weight moving to the
   landmarks as they close: open eyes read ~0, closed eyes ~1 although the model stops near
   0.6. Each eye separately, so winks stay winks.
-- Wide: the upper lid above its neutral height, relative to it.
+- Wide: the upper lid's rise above its neutral height, relative to that height. Where the
+  neutral lid sits low (a face looking down, a laugh's squint, a wink) the ratio would turn
+  jitter into full shapes, so the height divided by is at least a share of the neutral
+  iris diameter (~11.7 mm in every adult: a face-independent ruler). Relative to each
+  eye's own height, not in iris units: that cancels the landmark model's per-eye scale
+  bias, which iris units let through (mirror error on the clips 0.0147 -> 0.0157).
 - Gaze: the iris centre relative to the eye corners, both eyes averaged (conjugate gaze:
   vergence is dropped for stability), converted to an eye rotation with the eyeball radius
   as a fraction of the eye's width. Closed eyes fade gaze to the centre.
@@ -20,6 +25,7 @@ floats. Floats, because a numpy call on a 2-element array costs about 1 us (`_sc
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +38,9 @@ __all__ = [
     "FULL_GAZE_DEG",
     "LID_RAISE_SPAN",
     "LOOK_INDEX",
+    "MIN_LOWER_IRIS",
+    "MIN_TRAVEL",
+    "MIN_UPPER_IRIS",
     "WIDE_SPAN",
     "blink",
     "closure",
@@ -45,14 +54,24 @@ __all__ = [
 
 #: Lid gap (eye widths) MediaPipe leaves when the eye is shut (measured on a blink: 0.045).
 CLOSED_GAP = 0.05
-#: Upper-lid rise (fraction of its neutral height) that reads as full eyeWide.
-WIDE_SPAN = 0.35
+#: Smallest lid travel (eye widths) closure divides by: an eye already near shut at rest
+#: (a squint or wink in the profile's image) has ~0 travel left, and a tiny landmark jitter
+#: would read as a full blink (open eyes travel ~0.3).
+MIN_TRAVEL = 0.1
+#: Upper-lid rise (fraction of its neutral height) past the dead zone that reads as full
+#: eyeWide (chosen on the tuning faces' synthetic surprise, benchmarks/weak_shapes.py).
+WIDE_SPAN = 0.25
+#: Upper-lid rise ignored as rest noise and slow drift (fraction of neutral height).
+WIDE_DEAD = 0.06
 #: Lower-lid rise (fraction of its neutral depth) that reads as full cheek raise, after a
 #: dead zone that swallows rest noise (the lower lid's frame-to-frame sd is ~6 %).
 LID_RAISE_SPAN = 0.5
 LID_RAISE_DEAD = 0.08
-#: Upper-lid rise ignored as rest noise and slow drift (fraction of neutral height).
-WIDE_DEAD = 0.06
+#: Smallest neutral lid height and depth used as the lids' ruler, in iris diameters (open
+#: eyes: upper ~0.5, lower ~0.26): a neutral lid near the corner line (a face looking
+#: down, a squinting laugh, a wink) would turn landmark jitter into full shapes.
+MIN_UPPER_IRIS = 0.5
+MIN_LOWER_IRIS = 0.2
 #: Eye-fissure width / eyeball radius (about 30 mm / 12 mm in adults).
 EYE_WIDTH_PER_RADIUS = 2.5
 #: Eye rotation (degrees) that reads as a full eyeLook* shape.
@@ -74,7 +93,7 @@ LOOK_INDEX = _LOOK
 
 def closure(upper: F, lower: F, upper0: F) -> F:
     """0 (lid at its neutral height) .. 1 (lids meet), per eye."""
-    travel = clip(upper0 + lower - CLOSED_GAP, 1e-3, math.inf)
+    travel = clip(upper0 + lower - CLOSED_GAP, MIN_TRAVEL, math.inf)
     return clip((upper0 - upper) / travel, 0.0, 1.0)
 
 
@@ -84,14 +103,26 @@ def blink(geometric: F, model: F) -> F:
     return clip(w * geometric + (1.0 - w) * model, 0.0, 1.0)
 
 
-def wide(upper: F, upper0: F) -> F:
-    """eyeWide from the upper lid rising above its neutral height, per eye."""
-    return clip((upper / upper0 - 1.0 - WIDE_DEAD) / WIDE_SPAN, 0.0, 1.0)
+def _at_least(x: F, lo: F) -> F:
+    """`np.maximum(x, lo)` for floats or arrays (floats: one comparison, see `_scalar`)."""
+    if isinstance(x, np.ndarray) or isinstance(lo, np.ndarray):
+        out: Any = np.maximum(x, lo)
+        return out
+    return lo if x < lo else x
 
 
-def lid_raise(lower: F, lower0: F) -> F:
-    """The lower lid pushed up (cheek raise, AU6), 0..1 per eye."""
-    return clip((1.0 - lower / lower0 - LID_RAISE_DEAD) / LID_RAISE_SPAN, 0.0, 1.0)
+def wide(upper: F, upper0: F, iris0: F) -> F:
+    """eyeWide from the upper lid rising above its neutral height, relative to that height
+    (at least `MIN_UPPER_IRIS` neutral iris diameters), per eye; all in eye widths."""
+    rise = (upper - upper0) / _at_least(upper0, MIN_UPPER_IRIS * iris0)
+    return clip((rise - WIDE_DEAD) / WIDE_SPAN, 0.0, 1.0)
+
+
+def lid_raise(lower: F, lower0: F, iris0: F) -> F:
+    """The lower lid pushed up (cheek raise, AU6), 0..1 per eye: its rise relative to the
+    neutral depth (at least `MIN_LOWER_IRIS` neutral iris diameters)."""
+    rise = (lower0 - lower) / _at_least(lower0, MIN_LOWER_IRIS * iris0)
+    return clip((rise - LID_RAISE_DEAD) / LID_RAISE_SPAN, 0.0, 1.0)
 
 
 def gaze_angle(offset_left: float, offset_right: float, openness: float) -> float:

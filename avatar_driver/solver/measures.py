@@ -31,6 +31,8 @@ MEASURE_NAMES: tuple[str, ...] = (
     "cheekWidth",                      # mid-cheek width / outer eye-corner distance
     "mouthWidth",                      # mouth-corner distance / outer eye-corner distance
     "alaLeft", "alaRight",             # nose wing to inner eye corner / inner-corner distance
+    "irisLeft", "irisRight",           # iris diameter / eye width (a face-independent ruler)
+    "lipNoseLeft", "lipNoseRight",     # upper lip to nostril base / inner-corner distance
 )  # fmt: skip
 N_MEASURES = len(MEASURE_NAMES)
 #: Index of each measure by name.
@@ -39,8 +41,10 @@ M: dict[str, int] = {n: i for i, n in enumerate(MEASURE_NAMES)}
 #: Neutral values used until a profile or auto-calibration provides the user's own: one
 #: adult face at a webcam (single_face.mp4, first 0.5 s), irises assumed centred.
 DEFAULT_NEUTRAL = np.array(
-    [0.23, 0.23, 0.12, 0.12, 0.0, 0.0, 0.09, 0.09, 0.89, 0.49, 1.13, 1.13], dtype=np.float64
-)
+    [0.23, 0.23, 0.12, 0.12, 0.0, 0.0, 0.09, 0.09, 0.89, 0.49, 1.13, 1.13, 0.45, 0.45, 0.55,
+     0.55],
+    dtype=np.float64,
+)  # fmt: skip
 
 # Landmark indices (MediaPipe face mesh with irises), gathered in this order.
 _EYE_POINTS = (
@@ -50,8 +54,12 @@ _EYE_POINTS = (
     (33, 133, 158, 159, 160, 153, 145, 144, 468),  # Right eye
 )
 _FACE_POINTS = (425, 205, 291, 61, 278, 48)  # mid-cheeks, mouth corners, nose wings (L, R)
-_POINTS = np.array(_EYE_POINTS[0] + _EYE_POINTS[1] + _FACE_POINTS, dtype=np.intp)
-# x and y of each point in a flattened (478, 3) array: one `take` gathers all 48 numbers.
+_IRIS_RINGS = (474, 475, 476, 477, 469, 470, 471, 472)  # 4 iris-edge points (L, then R)
+_LIP_NOSE = (267, 327, 37, 98)  # upper lip beside the philtrum, nostril base (L, then R)
+_POINTS = np.array(
+    _EYE_POINTS[0] + _EYE_POINTS[1] + _FACE_POINTS + _IRIS_RINGS + _LIP_NOSE, dtype=np.intp
+)
+# x and y of each point in a flattened (478, 3) array: one `take` gathers all 72 numbers.
 _FLAT = (3 * _POINTS[:, None] + np.arange(2)).ravel()
 
 
@@ -111,10 +119,24 @@ def _measures(p: list[Any], aspect: Any, sqrt: Callable[[Any], Any]) -> list[Any
     ck_lx, ck_ly, ck_rx, ck_ry, m_lx, m_ly, m_rx, m_ry, n_lx, n_ly, n_rx, n_ry = p[36:48]
     outer = length(b_lx - a_rx, (b_ly - a_ry) / aspect)  # 263 - 33
     inner = length(a_lx - b_rx, (a_ly - b_ry) / aspect)  # 362 - 133
+
+    def iris(ring: list[Any], centre: list[Any], eye: list[Any]) -> Any:
+        """Iris diameter (twice the mean centre-to-edge distance) / eye width."""
+        cx, cy = centre
+        radius = sum(
+            length(x - cx, (y - cy) / aspect) for x, y in zip(ring[::2], ring[1::2], strict=True)
+        )
+        return 0.5 * radius / length(eye[2] - eye[0], (eye[3] - eye[1]) / aspect)
+
+    ul_x, ul_y, nl_x, nl_y, ur_x, ur_y, nr_x, nr_y = p[64:72]
     return [
         upper_l, upper_r, lower_l, lower_r, x_l, x_r, y_l, y_r,
         length(ck_lx - ck_rx, (ck_ly - ck_ry) / aspect) / outer,
         length(m_lx - m_rx, (m_ly - m_ry) / aspect) / outer,
         length(n_lx - a_lx, (n_ly - a_ly) / aspect) / inner,  # nose wing - 362
         length(n_rx - b_rx, (n_ry - b_ry) / aspect) / inner,  # nose wing - 133
+        iris(p[48:56], p[16:18], p[0:4]),
+        iris(p[56:64], p[34:36], p[18:22]),
+        length(ul_x - nl_x, (ul_y - nl_y) / aspect) / inner,  # 267 - 327
+        length(ur_x - nr_x, (ur_y - nr_y) / aspect) / inner,  # 37 - 98
     ]  # fmt: skip

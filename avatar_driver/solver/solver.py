@@ -22,7 +22,7 @@ from .auto import AutoCalibrator
 from .calibration import HEAD_GAIN, Profile, check_gain
 from .extras import genuine_smile, symmetrize
 from .eyes import LOOK_INDEX, blink, closure, gaze_angle, lid_raise, look_weights, wide
-from .geometry import cheek_puff
+from .geometry import cheek_puff, lip_raise
 from .measures import DEFAULT_NEUTRAL, measure_values
 from .occlusion import OcclusionGuard
 from .remap import Remap
@@ -32,10 +32,13 @@ __all__ = ["SYMMETRY_DEAD", "TrackingSolver"]
 #: Weights the landmark estimates read, then the weights they write (`_estimates` order).
 _READ = np.array(
     [INDEX[n] for n in ("eyeBlinkLeft", "eyeBlinkRight", "eyeWideLeft", "eyeWideRight",
-                        "cheekSquintLeft", "cheekSquintRight", "cheekPuff", "jawOpen")],
+                        "cheekSquintLeft", "cheekSquintRight", "cheekPuff",
+                        "mouthUpperUpLeft", "mouthUpperUpRight", "jawOpen")],
     dtype=np.intp,
 )  # fmt: skip
-_WRITE = np.concatenate((_READ[:7], LOOK_INDEX))
+_WRITE = np.concatenate((_READ[:9], LOOK_INDEX))
+#: The [geometry] entries the face-shape estimates (cheekPuff, mouthUpperUp) need measured.
+_SHAPE_MEASURES = ("cheekWidth", "mouthWidth", "lipNoseLeft", "lipNoseRight")
 _GENUINE = EXTRA_NAMES.index("genuineSmile")
 #: Default Left-Right dead zone of `extras.symmetrize` (weight units).
 SYMMETRY_DEAD = 0.1
@@ -69,6 +72,11 @@ class TrackingSolver:
         self.profile = profile
         self.remap = profile.remap() if profile else Remap.identity(N_SHAPES)
         self.geometry = profile.geometry_vector() if profile else DEFAULT_NEUTRAL.copy()
+        # cheekPuff and mouthUpperUp compare the face's shape with its own neutral shape:
+        # not with the default face's (see geometry.py).
+        self._shape_measured = profile is not None and all(
+            n in profile.geometry for n in _SHAPE_MEASURES
+        )
         table = gain if gain is not None else (profile.gain if profile else {})
         self.set_gain(table)
         self._auto = (
@@ -127,10 +135,11 @@ class TrackingSolver:
 
         geo = self.geometry.tolist()
         read = w[_READ].tolist()
+        shape = self._shape_measured or (self._auto is not None and not self._auto.warming_up)
         try:
-            est, yaw, pitch = _estimates(m, geo, read)
+            est, yaw, pitch = _estimates(m, geo, read, shape)
         except ZeroDivisionError:  # a zero neutral in the profile: numpy's inf, as before
-            est, yaw, pitch = _estimates(m, [np.float64(g) for g in geo], read)
+            est, yaw, pitch = _estimates(m, [np.float64(g) for g in geo], read, shape)
         w[_WRITE] = est
 
         if self.symmetry > 0.0:
@@ -158,15 +167,18 @@ class TrackingSolver:
 
 
 def _estimates(
-    m: list[float], geo: list[float], read: list[float]
+    m: list[float], geo: list[float], read: list[float], shape: bool
 ) -> tuple[list[float], float, float]:
     """The landmark estimates on floats: (`_WRITE` values, eye yaw, eye pitch).
 
-    m: the measures; geo: their neutrals; read: the remapped `_READ` weights.
+    m: the measures; geo: their neutrals; read: the remapped `_READ` weights; shape: the
+    neutral face shape is measured (else cheekPuff and mouthUpperUp stay the model's).
     """
     up_l, up_r, low_l, low_r, x_l, x_r, y_l, y_r, cheek, mouth = m[:10]
+    lip_l, lip_r = m[14:16]
     up0_l, up0_r, low0_l, low0_r, x0_l, x0_r, y0_l, y0_r, cheek0, mouth0 = geo[:10]
-    blink_l, blink_r, wide_l, wide_r, squint_l, squint_r, puff, jaw = read
+    iris_l, iris_r, lip0_l, lip0_r = geo[12:16]  # the neutral iris: a steady ruler
+    blink_l, blink_r, wide_l, wide_r, squint_l, squint_r, puff, upper_l, upper_r, jaw = read
     closed_l, closed_r = closure(up_l, low_l, up0_l), closure(up_r, low_r, up0_r)
     openness = 1.0 - maximum(closed_l, closed_r)
     yaw = gaze_angle(x_l - x0_l, x_r - x0_r, openness)
@@ -174,11 +186,18 @@ def _estimates(
     est = [
         blink(closed_l, blink_l),
         blink(closed_r, blink_r),
-        maximum(wide_l, wide(up_l, up0_l)),
-        maximum(wide_r, wide(up_r, up0_r)),
-        maximum(squint_l, lid_raise(low_l, low0_l)),
-        maximum(squint_r, lid_raise(low_r, low0_r)),
-        max(puff, cheek_puff(cheek, cheek0, mouth, mouth0, jaw)),
+        maximum(wide_l, wide(up_l, up0_l, iris_l)),
+        maximum(wide_r, wide(up_r, up0_r, iris_r)),
+        maximum(squint_l, lid_raise(low_l, low0_l, iris_l)),
+        maximum(squint_r, lid_raise(low_r, low0_r, iris_r)),
     ]
+    if shape:
+        est += [
+            max(puff, cheek_puff(cheek, cheek0, mouth, mouth0, jaw)),
+            max(upper_l, lip_raise(lip_l, lip0_l, mouth, mouth0)),
+            max(upper_r, lip_raise(lip_r, lip0_r, mouth, mouth0)),
+        ]
+    else:
+        est += [puff, upper_l, upper_r]
     est += look_weights(yaw, pitch)
     return est, yaw, pitch

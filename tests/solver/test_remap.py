@@ -7,7 +7,8 @@ import pytest
 
 from avatar_driver.shapes import INDEX, N_SHAPES, group_gain, swap_lr_index
 from avatar_driver.solver.extras import genuine_smile, symmetrize
-from avatar_driver.solver.eyes import blink, closure, gaze, gaze_shapes
+from avatar_driver.solver.eyes import blink, closure, gaze, gaze_shapes, lid_raise, wide
+from avatar_driver.solver.geometry import lip_raise
 from avatar_driver.solver.remap import MIN_SPAN, Remap
 
 
@@ -76,3 +77,48 @@ def test_genuine_smile_needs_the_eyes_and_gain_scales_groups() -> None:
     g = group_gain({"mouth": 1.5, "eyes": 1.0})
     assert g is not None and g[INDEX["mouthSmileLeft"]] == 1.5 and g[INDEX["eyeBlinkLeft"]] == 1
     assert group_gain({"eyes": 1.0}) is None
+
+
+def test_lid_estimates_do_not_blow_up_on_a_low_neutral_lid() -> None:
+    """A neutral lid near the corner line (looking down, a laugh, a wink) is floored by the
+    iris: a 0.01 eye-width jitter stays small; an open eye keeps its plain ratio."""
+    iris0 = 0.45
+    assert wide(0.03, 0.02, iris0) == 0.0  # 50 % of a tiny height, 0.04 of the floor
+    assert wide(0.23 * 1.31, 0.23, iris0) == pytest.approx(1.0, abs=0.02)
+    assert lid_raise(0.0, 0.01, iris0) < 0.1  # the plain ratio (1 - 0 / 0.01) read 1.0
+    assert lid_raise(0.12 * 0.42, 0.12, iris0) == pytest.approx(1.0, abs=0.02)
+    # closure: an eye nearly shut in the profile (no travel left) does not read a blink
+    assert closure(0.00, 0.02, 0.01) < 0.15
+
+
+def test_lip_raise_reads_an_upper_lip_raise_not_a_smile() -> None:
+    """Lip to nose 10 % shorter with the mouth as wide reads clearly; a broad smile's 6 %
+    with the mouth 52 % wider reads nothing."""
+    assert lip_raise(0.55 * 0.90, 0.55, 0.49, 0.49) > 0.5
+    assert lip_raise(0.55 * 0.94, 0.55, 0.49 * 1.52, 0.49) == 0.0
+    assert lip_raise(0.55, 0.55, 0.49, 0.49) == 0.0
+
+
+def test_face_shape_estimates_need_a_measured_neutral() -> None:
+    """mouthUpperUp from the landmarks runs only when the profile measured lip to nose."""
+    from avatar_driver.frame import Frame
+    from avatar_driver.solver import Profile, TrackingSolver
+    from avatar_driver.solver.measures import DEFAULT_NEUTRAL, MEASURE_NAMES, M, measure
+
+    rng = np.random.default_rng(0)
+    lm = np.zeros((478, 3))
+    lm[:, :2] = rng.uniform(0.3, 0.7, (478, 2))
+    m = measure(lm)
+    neutral = {n: float(v) for n, v in zip(MEASURE_NAMES, m, strict=True)}
+    neutral["lipNoseLeft"] = neutral["lipNoseRight"] = (
+        float(m[[M["lipNoseLeft"], M["lipNoseRight"]]].max()) * 1.5
+    )
+    frame = Frame(
+        timestamp=0.0, face_present=True, landmarks=lm, weights=np.zeros(N_SHAPES, np.float32)
+    )
+    up = [INDEX["mouthUpperUpLeft"], INDEX["mouthUpperUpRight"]]
+    measured = TrackingSolver(Profile(geometry=neutral), occlusion=False)(frame).weights
+    old = {n: v for n, v in neutral.items() if not n.startswith("lipNose")}
+    unmeasured = TrackingSolver(Profile(geometry=old), occlusion=False)(frame).weights
+    assert measured[up].min() > 0.5 and unmeasured[up].max() == 0.0
+    assert DEFAULT_NEUTRAL.shape == (len(MEASURE_NAMES),)
