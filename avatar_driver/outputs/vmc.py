@@ -107,10 +107,6 @@ class VmcOutput(UdpOutput):
     def _wiring(self, mapping: CompiledMapping) -> _Wiring:
         return _Wiring(mapping, VmcPacker(mapping.names, head_position=self.head_position))
 
-    def set_mapping(self, mapping: CompiledMapping) -> None:
-        """Swap the mapping now (the panel's preset switch), packer built here."""
-        self.mapping, self._packer = self._wiring(mapping)
-
     def encode(self, frame: Frame) -> list[bytes]:
         """The datagrams for one frame (pure: no sending)."""
         return self._packer.encode(frame, self.mapping.apply(frame.channels()))

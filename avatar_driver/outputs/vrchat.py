@@ -249,10 +249,6 @@ class VRChatOutput(UdpOutput):
         self.base, self.avatar = wiring.base, wiring.avatar
         self._wire, self._packer, self._state = wiring.wire, wiring.packer, wiring.state
 
-    def set_mapping(self, mapping: CompiledMapping) -> None:
-        """Swap the mapping now (the panel's preset switch); the packer is built here."""
-        self._use(_wiring(mapping, self.avatar))
-
     def _avatar_ready(self, config: AvatarConfig | None) -> None:
         """From the listener or discovery thread: the wiring for the new avatar, built
         there; `send` swaps it in."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import load_toml
+from ..config import load_config, load_toml
 from ..dynamics import DYNAMICS_NAMES, make_dynamics
 from ..dynamics.cortical import CORTICAL_DEFAULTS
 from ..dynamics.groups import GROUP_NAMES
@@ -24,6 +24,7 @@ from ..dynamics.one_euro import ONE_EURO_DEFAULTS
 from ..errors import AvatarDriverError, ConfigError
 from ..frame import Frame
 from ..mapping import load_mapping
+from ..mapping.binding import MappingBinding
 from ..mapping.loader import preset_names
 from ..outputs.base import OutputBase
 from ..pipeline import Pipeline, Stage, neutral_frame
@@ -117,6 +118,8 @@ class Controls:
         self.gains: dict[str, float] = dict(gain or {})
         self.paused = False
         self.calibration: CalibrationRun | None = None
+        #: Mapping presets switched on the page, by output kind (what "save mapping" writes).
+        self.presets: dict[str, str] = {}
 
     # -- what the page shows ---------------------------------------------------------------
 
@@ -269,20 +272,19 @@ class Controls:
         return "outputs paused" if paused else "outputs resumed"
 
     def _do_preset(self, body: Mapping[str, Any]) -> str:
+        """Switch one output's mapping preset. Compiled and prepared (the output's packer)
+        here on the request's thread and handed to the output's binding, which swaps it
+        in on its next send: the pipeline thread only swaps."""
         index, name = body.get("output"), str(body.get("name"))
         outputs = [o for lane in self.monitor.pipeline.lanes for o in lane.outputs]
         if not isinstance(index, int) or not 0 <= index < len(outputs):
             raise ConfigError(f"preset: no output {index!r}")
-        if not hasattr(getattr(outputs[index], "inner", outputs[index]), "set_mapping"):
+        binding = getattr(outputs[index], "binding", None)  # PausedOutput forwards it
+        if not isinstance(binding, MappingBinding):
             raise ConfigError(f"preset: output {index} takes no mapping")
-        mapping = load_mapping(name)  # MappingError if bad
-
-        def apply(p: Pipeline) -> None:
-            out: Any = [o for lane in p.lanes for o in lane.outputs][index]
-            getattr(out, "inner", out).set_mapping(mapping)
-
-        self._queue(apply)
-        return f"output {index}: mapping {name} (start with --mapping {name} to keep it)"
+        binding.offer(load_mapping(name))  # MappingError if bad, and nothing changes
+        self.presets[getattr(outputs[index], "inner", outputs[index]).kind] = name
+        return f"output {index}: mapping {name} (Save mappings to keep it)"
 
     def _do_calibrate(self, body: Mapping[str, Any]) -> str:
         if self.calibration is not None and self.calibration.state == "running":
@@ -345,7 +347,9 @@ class Controls:
             return self._save_gain()
         if what == "dynamics":
             return self._save_dynamics()
-        raise ConfigError(f"save: expected gain or dynamics, got {what!r}")
+        if what == "mapping":
+            return self._save_mapping()
+        raise ConfigError(f"save: expected gain, dynamics or mapping, got {what!r}")
 
     def _config_target(self) -> tuple[Path, dict[str, Any]]:
         path = self.ctx.config_path or Path(DEFAULT_CONFIG)
@@ -371,6 +375,23 @@ class Controls:
         check_gain(load_toml(path)["solver"]["gain"])
         self.ctx.config = data
         return f"gain saved to [solver.gain] of {path}" + self._note(path)
+
+    def _save_mapping(self) -> str:
+        """The presets chosen on the page as `[output.KIND] mapping`, where `run --config`
+        reads them (a `--mapping` on the command line still wins)."""
+        if not self.presets:
+            raise ConfigError("save: no mapping preset was switched on this page")
+        path, data = self._config_target()
+        tables = data.setdefault("output", {})
+        for kind, name in self.presets.items():
+            tables.setdefault(kind, {})["mapping"] = name
+        write_toml(path, data)
+        read = load_config(path).output_mappings()  # as `run --config` will read it
+        if any(read.get(kind) != name for kind, name in self.presets.items()):
+            raise ConfigError(f"{path}: the saved mappings did not read back")
+        self.ctx.config = data
+        chosen = ", ".join(f"{k} = {n}" for k, n in sorted(self.presets.items()))
+        return f"mapping saved to [output] of {path} ({chosen})" + self._note(path)
 
     def _save_dynamics(self) -> str:
         path, data = self._config_target()

@@ -102,7 +102,7 @@ def describe_output(out: OutputBase) -> dict[str, Any]:
         info["avatar"] = getattr(avatar, "name", "") or getattr(avatar, "id", "")
     elif hasattr(inner, "avatar"):
         info["avatar"] = ""  # knows avatars, none announced yet
-    info["mappable"] = hasattr(inner, "set_mapping")
+    info["mappable"] = bool(getattr(inner, "uses_mapping", False))
     return info
 
 

@@ -62,6 +62,10 @@ def _open(browser: Any, run: PanelRun) -> Any:
     return page
 
 
+def _addresses(receiver: Receiver, since: float) -> set[str]:
+    return {a for t, a, _ in list(receiver.messages) if t >= since}
+
+
 def _bars(page: Any) -> list[float]:
     return page.eval_on_selector_all(
         "#shapes .row .value", "els => els.map(e => Number(e.textContent))"
@@ -233,6 +237,49 @@ def test_clip_dynamics_saved_to_a_config_run_accepts(
     finally:
         config.unlink(missing_ok=True)
     page.close()
+
+
+def test_preset_switch_reaches_the_wire_and_saves_where_run_reads_it(
+    browser: Any, receiver: Receiver, tmp_path: Path
+) -> None:
+    """The outputs row's preset menu: the wire changes to the preset's names (python-osc),
+    "Save mappings" writes `[output.vrchat] mapping`, and a new run with that config file
+    sends the preset's names without any --mapping."""
+    config = tmp_path / "me.toml"
+    config.write_text('[dynamics]\nname = "cortical"\n')
+    target = f"vrchat:127.0.0.1:{receiver.port}"
+    run = PanelRun(["--source", "demo", "--output", target, "--vrchat-listen", "off",
+                    "--config", str(config)])  # fmt: skip
+    unified = "/avatar/parameters/v2/JawOpen"
+    try:
+        page = _open(browser, run)
+        assert wait_for(lambda: receiver.values(unified), 10)
+        assert not receiver.values(SMILE)  # the default mapping has no ARKit names
+        page.select_option("#outputs tbody tr:first-child select", "vrchat-arkit")
+        assert wait_for(lambda: "mapping vrchat-arkit" in page.text_content("#message"), 5)
+        switched = time.monotonic()
+        assert wait_for(lambda: receiver.values(SMILE, switched), 10)
+        time.sleep(0.3)
+        settled = time.monotonic()
+        time.sleep(1.0)
+        sent = _addresses(receiver, settled)
+        assert "/avatar/parameters/JawOpen" in sent and not any("/v2/" in a for a in sent), sent
+        page.click("#save-mapping")
+        msg = wait_for(lambda: "mapping saved" in (t := page.text_content("#message")) and t, 5)
+        assert msg, page.text_content("#message")
+        text = config.read_text()
+        assert "[output.vrchat]" in text and 'mapping = "vrchat-arkit"' in text, text
+        assert 'name = "cortical"' in text  # the rest of the file kept
+        assert page.errors == []
+        page.close()
+    finally:
+        run.stop()
+    again = time.monotonic()
+    r = run_cli(["run", "--source", "demo", "--output", target, "--vrchat-listen", "off",
+                 "--config", str(config), "--max-frames", "20", "--quiet"])  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    sent = _addresses(receiver, again)
+    assert "/avatar/parameters/JawOpen" in sent and not any("/v2/" in a for a in sent), sent
 
 
 def test_vrchat_row_names_the_avatar_and_its_driven_parameters(

@@ -145,6 +145,7 @@ function buildControls(settings) {
   $("recalibrate").addEventListener("click", () => control({ action: "recalibrate" }));
   $("save-gain").addEventListener("click", () => control({ action: "save", what: "gain" }));
   $("save-dynamics").addEventListener("click", () => control({ action: "save", what: "dynamics" }));
+  $("save-mapping").addEventListener("click", () => control({ action: "save", what: "mapping" }));
   $("cal-path").value = info.profile;
   $("cal-start").addEventListener("click", () => control({ action: "calibrate", mode: $("cal-mode").value, path: $("cal-path").value }));
   $("cal-cancel").addEventListener("click", () => control({ action: "calibrate-cancel" }));
