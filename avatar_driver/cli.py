@@ -373,20 +373,17 @@ def _config(args: argparse.Namespace) -> ConfigFile | None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .dynamics import DEFAULT_DYNAMICS
     from .outputs.base import flag_settings
     from .runner import RunOptions, open_pipeline
     from .status import StatusLine
 
     output_settings = flag_settings(vars(args))  # a bad --vcam-size etc. stops here
     config = _config(args)
-    dynamics = config.dynamics_name(args.dynamics) if config else None
-    opts = RunOptions(
+    opts = RunOptions(  # the dynamics: the command line's, else the file's, else the default
         source=args.source,
         outputs=args.output or ["vrchat"],
         mapping=args.mapping,
-        dynamics=dynamics or args.dynamics or DEFAULT_DYNAMICS,
-        dynamics_params=config.dynamics_params() if config else None,
+        dynamics=args.dynamics,
         model=args.model,
         fast=args.fast,
         max_frames=args.max_frames,
@@ -426,9 +423,12 @@ def _solver_signals(pipeline: Any) -> None:
 
     if not hasattr(signal, "SIGUSR1") or threading.current_thread() is not threading.main_thread():
         return
-    solvers = [st for lane in pipeline.lanes for name, st in lane.stages if name == "solver"]
+    from .solver import TrackingSolver
+
+    solvers = [st for lane in pipeline.lanes for _, st in lane.stages
+               if isinstance(st, TrackingSolver)]  # fmt: skip
     for signum, method in ((signal.SIGUSR1, "recenter"), (signal.SIGUSR2, "recalibrate")):
-        calls = [getattr(s, method) for s in solvers if hasattr(s, method)]
+        calls = [getattr(s, method) for s in solvers]
         signal.signal(signum, lambda *_a, calls=calls: [c() for c in calls])
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .dynamics import Dynamics, make_dynamics
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .config import ConfigFile, problem
+from .dynamics import DEFAULT_DYNAMICS, DYNAMICS, Dynamics, make_dynamics
 from .errors import ConfigError
 from .outputs import OutputOptions, OutputSettings, create_output
 from .pipeline import Lane, Pipeline, Split, Stage
@@ -22,26 +25,35 @@ from .status import StatusLine
 from .tracking.idle import IdleGate
 from .tracking.model import resolve_model
 
-if TYPE_CHECKING:
-    from .config import ConfigFile
+__all__ = ["MAX_FACES", "RunOptions", "open_pipeline"]
 
-__all__ = ["RunOptions", "open_pipeline"]
+#: Performers one run can track on one camera (`--faces`).
+MAX_FACES = 6
 
 
-@dataclass
-class RunOptions:
+class RunOptions(BaseModel):
+    """Everything a run is built from, checked when made: a bad value is a `ConfigError`
+    naming the option (the command line checks most of them first, with its own words).
+
+    The dynamics come from the command line over the config file over the default: left
+    out (None), `dynamics` and `dynamics_params` are the file's `[dynamics]`, or the
+    default filter. Output options are layered the same way per key
+    (`outputs.base.flag_settings` over `[output.KIND]` over each kind's defaults)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
     source: str = "demo"
-    outputs: Sequence[str] = ("vrchat",)
+    outputs: tuple[str, ...] = ("vrchat",)
     #: ``FILE`` for every output that uses a mapping, ``KIND=FILE`` for one kind; several
     #: may be given as a sequence.
-    mapping: str | Sequence[str] | None = None
-    dynamics: str = "cortical"
+    mapping: str | tuple[str, ...] | None = None
+    dynamics: str = DEFAULT_DYNAMICS
     dynamics_params: dict[str, Any] | None = None
     model: str | None = None
     fast: bool = False
-    max_frames: int | None = None
+    max_frames: int | None = Field(default=None, ge=0)
     quiet: bool = True
-    max_fps: float | None = None
+    max_fps: float | None = Field(default=None, gt=0)
     low_power: bool | None = None  # None: on for cameras, off for files
     config: ConfigFile | None = None  # the checked --config file; None without one
     #: Calibration profile (TOML) for the solver; auto_calibrate adapts while running.
@@ -50,7 +62,7 @@ class RunOptions:
     #: VR headset mode: True on, False off, None detected (solver.occlusion).
     headset: bool | None = None
     #: Performers on one camera (1-6); outputs spelled ``N@KIND[:TARGET]`` go to performer N.
-    faces: int = 1
+    faces: int = Field(default=1, ge=1, le=MAX_FACES)
     #: A still image is sent until stopped (`run`), not once then the neutral face.
     hold_still: bool = False
     #: The neutral frame every output gets on stop; False keeps the last expression
@@ -58,11 +70,46 @@ class RunOptions:
     final_neutral: bool = True
     #: Output kinds' own options set on the command line (`outputs.base.flag_settings`),
     #: over the config file's `[output.KIND]` tables, over each kind's defaults.
-    output_settings: Mapping[str, OutputSettings] = field(default_factory=dict)
+    output_settings: Mapping[str, OutputSettings] = Field(default_factory=dict)
     #: Which tracker runs the face model: "mediapipe" (the task graph) or "litert".
     tracker: str = "mediapipe"
     #: LiteRT only: skip the tracker on frames where the face is still (tracking/adaptive.py).
     adaptive: bool = False
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as e:
+            raise ConfigError(f"run options: {problem(e.errors()[0])}") from e
+
+    @field_validator("tracker")
+    @classmethod
+    def _known_tracker(cls, v: str) -> str:
+        from .tracking.choice import TRACKERS
+
+        if v not in TRACKERS:
+            raise ValueError(f"expected one of {', '.join(TRACKERS)}, got {v!r}")
+        return v
+
+    @field_validator("dynamics")
+    @classmethod
+    def _known_dynamics(cls, v: str) -> str:
+        DYNAMICS.get(v)  # the registry's own error (a ConfigError listing the choices)
+        return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dynamics_layers(cls, data: Any) -> Any:
+        """The command line over the config file over the default (see the class doc)."""
+        if not isinstance(data, dict):
+            return data
+        config = data.get("config")
+        if data.get("dynamics") is None:
+            name = config.dynamics_name(None) if config is not None else DEFAULT_DYNAMICS
+            data = {**data, "dynamics": name}
+        if data.get("dynamics_params") is None and config is not None:
+            data = {**data, "dynamics_params": config.dynamics_params()}
+        return data
 
 
 @contextlib.contextmanager
@@ -236,9 +283,11 @@ def _solver(opts: RunOptions, *, tracked: bool) -> Solver:
 def _with_upper_face(tracker: Stage, solver: Stage, opts: RunOptions) -> Stage:
     """The tracker, behind `headset.UpperFacePaste` when the profile recorded an upper face
     and headset mode may be on (pasting only while the solver is in headset mode)."""
-    profile = getattr(solver, "profile", None)
-    guard = getattr(solver, "guard", None)
-    ref = getattr(profile, "upper_face", None)
+    from .solver import TrackingSolver
+
+    if not isinstance(solver, TrackingSolver) or solver.profile is None:
+        return tracker
+    guard, ref = solver.guard, solver.profile.upper_face
     if opts.headset is False or ref is None or guard is None or opts.calibration is None:
         return tracker
     from pathlib import Path

@@ -25,7 +25,7 @@ def _write(tmp_path: Path, text: str) -> Path:
         ("[solver]\ngian = 1\n", ["solver.gian: unknown key", "expected one of gain"]),
         (
             '[dynamics]\nname = "median"\n',
-            ["dynamics.name", "expected one of cortical", "'median'"],
+            ["dynamics.name", "expected one of: cortical", "'median'"],
         ),
         ('[solver.gain]\nmouth = "x"\n', ["solver.gain", "mouth"]),
         ('dynamics = "fast"\n', ["dynamics: expected a table, got 'fast'"]),
@@ -177,3 +177,23 @@ def test_the_readme_config_example_is_a_valid_config(tmp_path: Path) -> None:
     config = load_config(path)
     assert config.output_mappings() == {"vrchat": "vrchat-arkit"}
     assert getattr(config.output_table("virtualcam"), "size", None) == (1280, 720)
+
+
+def test_run_options_layer_the_dynamics_and_check_values(tmp_path: Path) -> None:
+    """RunOptions: the command line's dynamics over the file's over the default; a bad
+    value is a ConfigError naming the option."""
+    from avatar_driver.dynamics import DEFAULT_DYNAMICS
+    from avatar_driver.runner import RunOptions
+
+    text = '[dynamics]\nname = "one-euro"\nhold = 0.4\n[dynamics.eyes]\nmin_cutoff = 0.5\n'
+    config = load_config(_write(tmp_path, text))
+    from_file = RunOptions(config=config)
+    assert from_file.dynamics == "one-euro"
+    assert from_file.dynamics_params == {"hold": 0.4, "eyes": {"min_cutoff": 0.5}}
+    assert RunOptions(config=config, dynamics="none").dynamics == "none"
+    assert RunOptions().dynamics == DEFAULT_DYNAMICS and RunOptions().dynamics_params is None
+    for bad, needle in (({"faces": 7}, "faces"), ({"max_fps": 0}, "max_fps"),
+                        ({"tracker": "dlib"}, "tracker"), ({"dynamics": "median"}, "median"),
+                        ({"sources": "demo"}, "sources: unknown key")):  # fmt: skip
+        with pytest.raises(ConfigError, match=needle):
+            RunOptions(**bad)

@@ -89,15 +89,14 @@ def make_dynamics(
     "config file avatar.toml") leads every message about `params`, so the user knows
     which file to open, not only which key.
     """
-    build = DYNAMICS.get(name)
     try:
         if params is not None and "name" in params:  # `[dynamics] name` picks the default
-            chosen = params["name"]
-            if chosen not in DYNAMICS:
-                raise ConfigError(
-                    f"dynamics.name: expected one of {', '.join(DYNAMICS)}, got {chosen!r}"
-                )
+            try:
+                DYNAMICS.get(str(params["name"]))
+            except ConfigError as e:
+                raise ConfigError(f"dynamics.name: {e}") from e
             params = {k: v for k, v in params.items() if k != "name"}
+        build = DYNAMICS.get(name)
         groups, face = check_params(params, _ALL_KEYS)
         filt = build(groups)
     except ConfigError as e:
