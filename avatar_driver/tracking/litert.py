@@ -61,8 +61,10 @@ BLENDSHAPE_LANDMARKS = np.array([
     466, 468, 469, 470, 471, 472, 473, 474, 475, 476, 477,
 ])  # fmt: skip
 #: Measured on 2 cores (benchmarks/tracker.py, litert vs litert-2t): one thread costs
-#: 0.83 of a bare MediaPipe loop's CPU, two threads 1.02 on a machine that was busy with
-#: other work (a second core is rarely free beside a game). Not measured on 4 cores.
+#: 0.83-0.86 of a bare MediaPipe loop's CPU, two threads 0.96-1.02, with no gain in wall
+#: time on a machine busy with other work (a second core is rarely free beside a game);
+#: on one core (taskset) two threads cost 8.5 ms CPU / 11 ms wall a frame against 6.5 /
+#: 6.9. Not measured on 4 cores.
 DEFAULT_THREADS = 1
 #: MediaPipe's defaults: face detection, face presence (tracking kept) thresholds.
 MIN_DETECTION = 0.5
