@@ -262,6 +262,9 @@ def _print(report: dict[str, Any], clip: str) -> None:
         faces = f"{q['faces_ref']}/{q['faces_other']}"
         ms = f"{q['ms_ref']:.1f}/{q['ms_other']:.1f}"
         if "weights_mae" not in q:
+            if q.get("different_face"):
+                print(f"{name:<29}{faces:>12}{ms:>14}   (each found a different face)")
+                continue
             seen = "either" if not q["faces_other"] else "MediaPipe's (litert: a small face)"
             print(f"{name:<29}{faces:>12}{ms:>14}   (no face in {seen})")
             continue
