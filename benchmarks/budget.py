@@ -9,7 +9,9 @@ stages after the tracker cost as a function of the pause before them.
    cost less than the first two together.
 2. Post-tracker cost against the pause before it: the real solver -> dynamics -> vrchat
    output chain (default mapping, to a loopback receiver) on frames tracked beforehand,
-   timed after a busy-wait of 0 to 13 ms (the tracker's time here), next to a floor chain
+   timed after a busy-wait of 0 to 13 ms (the tracker's time here), with the solver's
+   cover check alone (`region_texture`, and the plain full-resolution formula it is
+   tested against, `region_texture_reference`), next to a floor chain
    that does the least such a chain can (one gather, 20 small ufunc calls, one dot, one
    prebuilt datagram sent) and to one lone np.add. Each runs over the clip's frames in
    its own block, once per pause per round, so slow spells of the shared machine are
@@ -34,6 +36,7 @@ from tracked_clips import default_media, default_model
 from avatar_driver.bench import LoopbackSink, bench
 from avatar_driver.frame import Frame
 from avatar_driver.runner import RunOptions, open_pipeline
+from avatar_driver.solver.occlusion import region_texture, region_texture_reference
 from avatar_driver.sources import open_source
 from avatar_driver.tracking.landmarker import FaceTracker
 
@@ -150,6 +153,12 @@ class _FloorChain:
         self.sock.close()
 
 
+def _cover(frame: Frame, texture: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
+    """The solver's per-region cover check alone (solver.occlusion) on a tracked frame."""
+    if frame.image is not None and frame.landmarks is not None:
+        texture(frame.image, frame.landmarks)
+
+
 def pause_scan(
     clip: str, model: str, rounds: int
 ) -> tuple[dict[str, dict[float, float]], dict[str, float]]:
@@ -160,7 +169,7 @@ def pause_scan(
         source=clip, outputs=[f"vrchat:127.0.0.1:{sink.port}"], model=model, low_power=False
     )
     samples: dict[str, dict[float, list[float]]] = {
-        k: {p: [] for p in PAUSES_MS} for k in ("chain", "floor", "np.add")
+        k: {p: [] for p in PAUSES_MS} for k in ("chain", "cover", "cover-full", "floor", "np.add")
     }
     by_kind: dict[str, list[float]] = {k: [] for k in PAUSE_KINDS}
     perf = time.perf_counter_ns
@@ -175,6 +184,8 @@ def pause_scan(
         try:
             chains: dict[str, Callable[[Frame], object]] = {
                 "chain": lambda f: output.send(dynamics(solver(f))),
+                "cover": lambda f: _cover(f, region_texture),
+                "cover-full": lambda f: _cover(f, region_texture_reference),
                 "floor": lambda f: floor(),
                 "np.add": lambda f: np.add(a, a, out=out_buf),
             }
@@ -237,6 +248,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"  {'':<34}" + "".join(f"{p:>7.0f} ms" for p in PAUSES_MS))
     labels = {
         "chain": "solver + dynamics + vrchat output",
+        "cover": "  of which the cover check",
+        "cover-full": "cover check at full resolution",
         "floor": "floor chain",
         "np.add": "one np.add of 52 floats",
     }

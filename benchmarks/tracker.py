@@ -12,10 +12,12 @@
      pipeline-mediapipe / pipeline-litert   the whole `avatar-driver` pipeline
                 (`bench`'s paced run: tracker, solver, dynamics, vrchat to a loopback sink)
      pipeline-litert-adaptive   the same with --adaptive (still frames skipped)
-   Variants take turns (A B C ... A B C ...) for `--rounds` rounds; every ratio is
-   against the bare loop of the same round, and the median ratio is quoted. The
-   pipeline drops a frame that comes due while the last is still being tracked, so on a
-   busy machine CPU per frame done (and frames done per second) is reported too.
+   "+ over trk" is each frame's capture-to-sent latency minus that frame's tracker time
+   (median over frames; the goal: at most 1 ms). Variants take turns (A B C ... A B C
+   ...) for `--rounds` rounds; every ratio is against the bare loop of the same round,
+   and the median ratio is quoted. The pipeline drops a frame that comes due while the
+   last is still being tracked, so on a busy machine CPU per frame done (and frames done
+   per second) is reported too.
 2. Tracker ms per frame (unpaced, frames decoded beforehand) and the agreement of the
    LiteRT tracker with MediaPipe's on the shared clips and photos (tracking/compare.py).
 
@@ -122,6 +124,7 @@ def child(variant: str, clip: str, model: str, passes: int) -> dict[str, Any]:
         cpu = media = 0.0
         frames = 0
         lat: list[float] = []
+        over: list[float] = []
         trk: list[float] = []
         for _ in range(passes):
             kind = variant.removeprefix("pipeline-").removesuffix("-adaptive")
@@ -132,9 +135,11 @@ def child(variant: str, clip: str, model: str, passes: int) -> dict[str, Any]:
             media += cpu_s / r["cpu_s_per_media_s"]
             frames += r["frames"]  # fewer than the clip's when a late frame was dropped
             lat.append(r["latency_ms"]["median"])
+            over.append(r["latency_over_tracker_ms"]["median"])
             trk.append(r["stages"]["tracker"]["median_us"] / 1000.0)
         out: dict[str, Any] = {"cpu_s": cpu, "media_s": media, "frames": frames}
-        out.update(latency_ms=float(np.median(lat)), tracker_ms=float(np.median(trk)))
+        out.update(latency_ms=float(np.median(lat)), tracker_ms=float(np.median(trk)),
+                   over_tracker_ms=float(np.median(over)))  # fmt: skip
         return out
     make = {"bare": _mediapipe, "litert": _litert(1), "litert-2t": _litert(2)}[variant]
     cpu, media, frames = _bare_loop(clip, model, passes, make)
@@ -175,7 +180,7 @@ def cpu_table(clip: str, model: str, rounds: int, passes: int) -> dict[str, Any]
             "ratio_range": [float(min(ratio)), float(max(ratio))],
             "whole_process_ratio": float(np.median(whole)),
         }
-        for key in ("latency_ms", "tracker_ms"):
+        for key in ("latency_ms", "tracker_ms", "over_tracker_ms"):
             if key in rs[0]:
                 row[key] = float(np.median([r[key] for r in rs]))
         table[v] = row
@@ -240,15 +245,16 @@ def _print(report: dict[str, Any], clip: str) -> None:
         print(f"\nCPU played at its own rate ({Path(clip).name}), ratios to the bare loop:")
         print(f"{'variant':<26}{'cpu s/media s':>14}{'ratio (min-max)':>22}{'whole proc':>12}"
               f"{'fps done':>9}{'cpu ms/frame':>13}{'ratio':>7}"
-              f"{'tracker ms':>12}{'latency ms':>12}")  # fmt: skip
+              f"{'tracker ms':>12}{'latency ms':>12}{'+ over trk':>11}")  # fmt: skip
         for v, r in report["cpu"].items():
             lo, hi = r["ratio_range"]
             trk = f"{r['tracker_ms']:>12.2f}" if "tracker_ms" in r else f"{'-':>12}"
             lat = f"{r['latency_ms']:>12.2f}" if "latency_ms" in r else f"{'-':>12}"
+            over = f"{r['over_tracker_ms']:>11.2f}" if "over_tracker_ms" in r else f"{'-':>11}"
             print(f"{v:<26}{r['cpu_per_media_s']:>14.3f}{r['ratio_to_bare']:>10.2f} "
                   f"({lo:.2f}-{hi:.2f}){r['whole_process_ratio']:>12.2f}"
                   f"{r['frames_done']:>9.1f}{r['cpu_ms_per_frame']:>13.2f}"
-                  f"{r['frame_ratio_to_bare']:>7.2f}{trk}{lat}")  # fmt: skip
+                  f"{r['frame_ratio_to_bare']:>7.2f}{trk}{lat}{over}")  # fmt: skip
     print("\nLiteRT tracker against MediaPipe's (frames where both see a face):")
     print(f"{'clip':<29}{'faces mp/lt':>12}{'ms mp/lt':>14}{'lm px':>8}{'MAE':>8}{'max':>7}"
           f"{'mouth/jaw r':>12}{'blinks':>8}{'pose deg':>9}")  # fmt: skip
@@ -256,6 +262,9 @@ def _print(report: dict[str, Any], clip: str) -> None:
         faces = f"{q['faces_ref']}/{q['faces_other']}"
         ms = f"{q['ms_ref']:.1f}/{q['ms_other']:.1f}"
         if "weights_mae" not in q:
+            if q.get("different_face"):
+                print(f"{name:<29}{faces:>12}{ms:>14}   (each found a different face)")
+                continue
             seen = "either" if not q["faces_other"] else "MediaPipe's (litert: a small face)"
             print(f"{name:<29}{faces:>12}{ms:>14}   (no face in {seen})")
             continue

@@ -47,6 +47,7 @@ __all__ = [
     "OcclusionGuard",
     "RegionConfidence",
     "region_texture",
+    "region_texture_reference",
 ]
 
 #: Shapes each region moves (eyes also move the eye pose, pose[3:9]).
@@ -90,40 +91,106 @@ _OUTLINES: dict[str, tuple[tuple[int, ...], ...]] = {
 }  # fmt: skip
 #: Width (pixels) the face crop is resized to before measuring: cost independent of size.
 _CROP_W = 160
+#: Outlines are grown by this factor about their centre (a mouth's lips sit on its outline).
+_GROW = 1.3
+#: Every outline the check draws, face oval first, as one index array into the landmarks
+#: (so one gather and one grow serve all six polygons): where each starts, its region
+#: (None: the face oval), and each point's grow factor (the oval is not grown).
+_POLYGONS: list[tuple[str | None, tuple[int, ...]]] = [(None, _FACE_OVAL)] + [
+    (name, outline) for name in REGION_NAMES for outline in _OUTLINES[name]
+]
+_POLY_INDEX = np.concatenate([outline for _, outline in _POLYGONS])
+_POLY_SIZE = np.array([len(outline) for _, outline in _POLYGONS])
+_POLY_START = np.concatenate(([0], np.cumsum(_POLY_SIZE)[:-1]))
+_POLY_GROW = np.repeat([1.0] + [_GROW] * (len(_POLYGONS) - 1), _POLY_SIZE)[:, None]
+_REGION_POLYGONS = {
+    name: [k for k, (n, _) in enumerate(_POLYGONS) if n == name] for name in REGION_NAMES
+}
 
 
 def region_texture(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """(3,) grey std in each region's outline (grown 30 %) over the face oval's std."""
+    """(3,) grey std in each region's outline (grown 30 %) over the face oval's std.
+
+    Measured on the face's box only, turned grey first and then resized to `_CROP_W`
+    wide (both linear, so the order changes only rounding; grey first is a third of the
+    resize work), with OpenCV's masked std (no boolean copies) and all polygons made in
+    one go: 0.15-0.2 ms a frame back to back, ~0.3 ms after the tracker's pause (cold
+    caches). `region_texture_reference` is the plain full-resolution formula it is tested
+    against.
+    """
     import cv2
 
     h, w = image.shape[:2]
-    pts = landmarks[:, :2].astype(np.float64) * (w, h)
-    oval = pts[list(_FACE_OVAL)]
-    x0, y0 = np.floor(oval.min(axis=0)).astype(int)
-    x1, y1 = np.ceil(oval.max(axis=0)).astype(int)
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
-    if x1 - x0 < 4 or y1 - y0 < 4:
+    pts = landmarks[_POLY_INDEX, :2].astype(np.float64) * (w, h)
+    box = _face_box(pts[: len(_FACE_OVAL)], w, h)
+    if box is None:
         return np.ones(len(REGION_NAMES), dtype=np.float32)
+    x0, y0, x1, y1 = box
+    face = image[y0:y1, x0:x1]
+    if face.ndim == 3:
+        code = cv2.COLOR_RGBA2GRAY if face.shape[2] == 4 else cv2.COLOR_RGB2GRAY
+        face = cv2.cvtColor(face, code)
     scale = _CROP_W / (x1 - x0)
     size = (_CROP_W, max(4, round((y1 - y0) * scale)))
-    crop = cv2.resize(image[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA)
-    grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY) if crop.ndim == 3 else crop
-    local = (pts - (x0, y0)) * scale
+    grey = cv2.resize(face, size, interpolation=cv2.INTER_AREA)
+    polygons = _grown((pts - (x0, y0)) * scale)
     mask = np.zeros(grey.shape, np.uint8)
-    cv2.fillPoly(mask, [local[list(_FACE_OVAL)].astype(np.int32)], 1)
-    face_std = float(grey[mask.astype(bool)].std()) if mask.any() else 0.0
+    cv2.fillPoly(mask, polygons[:1], 1)
+    face_std = float(cv2.meanStdDev(grey, mask=mask)[1][0, 0]) if mask.any() else 0.0
     out = np.ones(len(REGION_NAMES), dtype=np.float32)
     if face_std < 1e-6:
         return out
     for k, name in enumerate(REGION_NAMES):
         mask[...] = 0
+        cv2.fillPoly(mask, [polygons[j] for j in _REGION_POLYGONS[name]], 1)
+        if cv2.countNonZero(mask) > 3:
+            out[k] = float(cv2.meanStdDev(grey, mask=mask)[1][0, 0]) / face_std
+    return out
+
+
+def region_texture_reference(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """The plain formula at full resolution (numpy masks): what `region_texture` estimates."""
+    import cv2
+
+    h, w = image.shape[:2]
+    out = np.ones(len(REGION_NAMES), dtype=np.float32)
+    pts = landmarks[:, :2].astype(np.float64) * (w, h)
+    if _face_box(pts[list(_FACE_OVAL)], w, h) is None:
+        return out
+    rgb = image[..., :3] if image.ndim == 3 else image
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 else rgb
+    oval = np.zeros(grey.shape, np.uint8)
+    cv2.fillPoly(oval, [pts[list(_FACE_OVAL)].astype(np.int32)], 1)
+    face_std = float(grey[oval.astype(bool)].std()) if oval.any() else 0.0
+    if face_std < 1e-6:
+        return out
+    for k, name in enumerate(REGION_NAMES):
+        mask = np.zeros(grey.shape, np.uint8)
         for outline in _OUTLINES[name]:
-            p = local[list(outline)]
+            p = pts[list(outline)]
             c = p.mean(axis=0)
-            cv2.fillPoly(mask, [(c + 1.3 * (p - c)).astype(np.int32)], 1)
+            cv2.fillPoly(mask, [(c + _GROW * (p - c)).astype(np.int32)], 1)
         inside = grey[mask.astype(bool)]
         out[k] = float(inside.std()) / face_std if inside.size > 3 else 1.0
     return out
+
+
+def _face_box(oval: np.ndarray, w: int, h: int) -> tuple[int, int, int, int] | None:
+    """The face oval's pixel box clipped to the image, or None if under 4 pixels a side."""
+    x0, y0 = np.floor(oval.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(oval.max(axis=0)).astype(int)
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return None
+    return int(x0), int(y0), int(x1), int(y1)
+
+
+def _grown(pts: np.ndarray) -> list[np.ndarray]:
+    """The `_POLYGONS` (points `pts[_POLY_INDEX]`) as int32 polygons, outlines grown."""
+    centres = np.add.reduceat(pts, _POLY_START, axis=0) / _POLY_SIZE[:, None]
+    around = np.repeat(centres, _POLY_SIZE, axis=0)
+    grown = (around + _POLY_GROW * (pts - around)).astype(np.int32)
+    return np.split(grown, _POLY_START[1:])
 
 
 class RegionConfidence:

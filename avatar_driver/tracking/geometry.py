@@ -104,6 +104,12 @@ def procrustes(source: np.ndarray, target: np.ndarray, weights: np.ndarray) -> n
     return m
 
 
+def _det3(m: np.ndarray) -> float:
+    """Determinant of a 3x3 matrix (np.linalg.det's overhead is most of its cost here)."""
+    (a, b, c), (d, e, f), (g, h, i) = m.tolist()
+    return float(a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g))
+
+
 @dataclass
 class FaceGeometry:
     """Computes the facial transformation matrix from normalised image landmarks."""
@@ -131,8 +137,9 @@ class FaceGeometry:
     def _fit(self, target: np.ndarray) -> np.ndarray:
         """`procrustes(canonical, target, weights)` with the canonical side precomputed."""
         wt = target * self._sw
-        u, _, vt = np.linalg.svd(wt.T @ self._centred)
-        if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        cross = wt.T @ self._centred
+        u, _, vt = np.linalg.svd(cross)
+        if _det3(cross) < 0:  # det(u) det(vt) has det(cross)'s sign: no reflection
             u[:, 2] *= -1
         rotation = u @ vt
         rs = (np.sum((self._centred @ rotation.T) * wt) / self._denominator) * rotation
@@ -142,7 +149,16 @@ class FaceGeometry:
         return m
 
     def _scale(self, points: np.ndarray) -> float:
-        return float(np.linalg.norm(self._fit(points)[:3, 0]))
+        """The scale `_fit` would find, from singular values alone (no rotation built).
+
+        With cross = U S Vt and rotation R = U D Vt (D flips the last axis against a
+        reflection), the fit's scale sum((centred R^T) * wt) / denominator is
+        trace(D S) / denominator = (s1 + s2 +- s3) / denominator.
+        """
+        cross = (points * self._sw).T @ self._centred
+        s = np.linalg.svd(cross, compute_uv=False)
+        last = s[2] if _det3(cross) >= 0 else -s[2]
+        return abs(float(s[0] + s[1] + last)) / self._denominator
 
     def matrix(self, landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
         """4x4 pose of the canonical face for (N>=468, 3) normalised landmarks."""

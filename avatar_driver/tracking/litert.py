@@ -61,8 +61,10 @@ BLENDSHAPE_LANDMARKS = np.array([
     466, 468, 469, 470, 471, 472, 473, 474, 475, 476, 477,
 ])  # fmt: skip
 #: Measured on 2 cores (benchmarks/tracker.py, litert vs litert-2t): one thread costs
-#: 0.83 of a bare MediaPipe loop's CPU, two threads 1.02 on a machine that was busy with
-#: other work (a second core is rarely free beside a game). Not measured on 4 cores.
+#: 0.83-0.86 of a bare MediaPipe loop's CPU, two threads 0.96-1.02, with no gain in wall
+#: time on a machine busy with other work (a second core is rarely free beside a game);
+#: on one core (taskset) two threads cost 8.5 ms CPU / 11 ms wall a frame against 6.5 /
+#: 6.9. Not measured on 4 cores.
 DEFAULT_THREADS = 1
 #: MediaPipe's defaults: face detection, face presence (tracking kept) thresholds.
 MIN_DETECTION = 0.5
@@ -161,6 +163,8 @@ class LiteRtTracker(ClosesOnce):
         except (ValueError, IndexError, AssertionError) as e:
             raise ModelError(f"model {model_path}: bad {_FILES[3]}: {e}") from e
         self._anchors = blazeface.anchors()
+        #: The landmark crop, reused every frame (no 196 kB allocation per frame).
+        self._patch = np.empty((LANDMARK_SIZE, LANDMARK_SIZE, 3), np.uint8)
         self.mode = mode
         self.model_path = Path(model_path)
         self._smoother = LandmarkSmoother()
@@ -331,7 +335,7 @@ class LiteRtTracker(ClosesOnce):
     def landmarks(self, image: np.ndarray, roi: Roi) -> tuple[np.ndarray, float] | None:
         """(478, 3) normalised image landmarks and presence inside `roi`, or None if no face."""
         h, w = image.shape[:2]
-        patch = crop(image, roi, LANDMARK_SIZE)
+        patch = crop(image, roi, LANDMARK_SIZE, out=self._patch)
         mesh, flag = self._landmarker.run_scaled(patch, 1 / 255.0, 0.0, "Identity", "Identity_1")
         presence = float(1.0 / (1.0 + np.exp(-float(flag.reshape(-1)[0]))))
         if presence < MIN_PRESENCE:

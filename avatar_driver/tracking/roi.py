@@ -120,15 +120,24 @@ def crop_matrix(roi: Roi, size: int | tuple[int, int]) -> np.ndarray:
 
 
 def crop(
-    image: np.ndarray, roi: Roi, size: int | tuple[int, int], *, replicate: bool = True
+    image: np.ndarray,
+    roi: Roi,
+    size: int | tuple[int, int],
+    *,
+    replicate: bool = True,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The box cut out of `image` at `size` (bilinear); outside pixels repeat the edge."""
+    """The box cut out of `image` at `size` (bilinear); outside pixels repeat the edge.
+
+    `out`: a buffer to write into (a tracker reuses one per frame); used when its shape
+    and type fit, else a new array is returned.
+    """
     import cv2
 
     out_w, out_h = (size, size) if isinstance(size, int) else size
     border = cv2.BORDER_REPLICATE if replicate else cv2.BORDER_CONSTANT
     return cv2.warpAffine(
-        image, crop_matrix(roi, (out_w, out_h)), (out_w, out_h),
+        image, crop_matrix(roi, (out_w, out_h)), (out_w, out_h), dst=out,
         flags=cv2.INTER_LINEAR, borderMode=border,
     )  # fmt: skip
 

@@ -305,3 +305,25 @@ def test_adaptive_needs_litert(
             "--output", "none", "--quiet", "--model", str(model)]  # fmt: skip
     assert main(args) == 2
     assert "--tracker litert" in capsys.readouterr().err
+
+
+def test_agreement_needs_the_same_face(model: Path, media: Path) -> None:
+    """Two trackers that each find a face, but not the same one (a group photo), are not
+    compared shape by shape: the frame counts as a different face, not as agreement."""
+    frames = load_frames(str(media / "laughing_hand.png"))
+    ref = track("mediapipe", str(model), frames, still=True)
+    assert ref.present.all()
+    same = agreement(ref, ref)
+    assert same["different_face"] == 0 and same["presence_agreement"] == 1.0
+    assert same["weights_mae"] == 0.0
+    w, _ = ref.size
+    lm = ref.landmarks.copy()
+    width = float(np.ptp(lm[0, :, 0]))
+    lm[..., 0] += width  # the same face one face-width to the side: another person
+    moved = Track(ref.present, ref.weights, lm, ref.pose, ref.ms, ref.size)
+    other = agreement(ref, moved)
+    assert other["different_face"] == len(frames) and other["presence_agreement"] == 0.0
+    assert "weights_mae" not in other
+    lm[..., 0] -= 0.9 * width  # a tenth of a face-width off: still the same face
+    near = agreement(ref, Track(ref.present, ref.weights, lm, ref.pose, ref.ms, ref.size))
+    assert near["different_face"] == 0 and 0.05 * width * w < near["landmark_px_mean"]
