@@ -12,8 +12,8 @@ import contextlib
 import dataclasses
 import os
 import sys
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -22,10 +22,13 @@ from ..errors import ModelError
 from ..frame import Frame
 from ..shapes import MEDIAPIPE_TO_CANONICAL, N_SHAPES
 from .mediapipe_import import import_vision
+from .mp_result import ResultReader
 from .pose import euler_from_matrix
 from .zoom import FaceArrays, Zoom, face_arrays
 
 __all__ = ["FaceTracker", "face_frame", "no_face", "to_frame"]
+
+T = TypeVar("T")
 
 _MIN_TS_STEP_MS = 1
 
@@ -68,6 +71,7 @@ class FaceTracker(ClosesOnce):
         except (RuntimeError, ValueError) as e:
             raise ModelError(f"could not load the face model {model_path}: {e}") from e
         self.mode = mode
+        self._reader = ResultReader.attach(self._landmarker)
         self._last_ms = -1
         self._warm = False
         self.zoom: Zoom | None = None
@@ -80,7 +84,18 @@ class FaceTracker(ClosesOnce):
             )
 
     def detect(self, frame: Frame) -> Any:
-        """Run MediaPipe on the frame's image; returns MediaPipe's raw result."""
+        """Run MediaPipe on the frame's image; returns MediaPipe's raw result (its Python
+        objects: see `detect_arrays` for the cheap way)."""
+        return self._call(frame, self._run)
+
+    def detect_arrays(self, frame: Frame) -> list[FaceArrays]:
+        """The faces on the frame's image as arrays, read from the task's C result when
+        the installed MediaPipe allows (`mp_result.ResultReader`), else via `detect`."""
+        if self._reader is None:
+            return face_arrays(self.detect(frame))
+        return self._call(frame, self._read)
+
+    def _call(self, frame: Frame, run: Callable[[Any, float], T]) -> T:
         assert frame.image is not None, "the tracker needs a frame with an image"
         image = self._mp.Image(
             image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame.image)
@@ -88,13 +103,18 @@ class FaceTracker(ClosesOnce):
         if not self._warm:  # the first inference prints graph set-up notes too
             self._warm = True
             with _native_stderr_silenced():
-                return self._run(image, frame.timestamp)
-        return self._run(image, frame.timestamp)
+                return run(image, frame.timestamp)
+        return run(image, frame.timestamp)
 
     def _run(self, image: Any, timestamp: float) -> Any:
         if self.mode == "image":
             return self._landmarker.detect(image)
         return self._landmarker.detect_for_video(image, self._stamp(timestamp))
+
+    def _read(self, image: Any, timestamp: float) -> list[FaceArrays]:
+        assert self._reader is not None
+        stamp = None if self.mode == "image" else self._stamp(timestamp)
+        return self._reader.detect(image, stamp)
 
     def _stamp(self, timestamp: float) -> int:
         """Milliseconds, strictly increasing (VIDEO mode refuses equal or earlier ones)."""
@@ -111,12 +131,12 @@ class FaceTracker(ClosesOnce):
         """
         assert frame.image is not None, "the tracker needs a frame with an image"
         if self.zoom is None:
-            return face_arrays(self.detect(frame))
+            return self.detect_arrays(frame)
         if self.zoom.active:
             found: list[FaceArrays] = []
             t = self._stamp(frame.timestamp) / 1000.0
         else:
-            found = face_arrays(self.detect(frame))
+            found = self.detect_arrays(frame)
             t = self._last_ms / 1000.0
         return self.zoom.faces(frame.image, t, found)
 

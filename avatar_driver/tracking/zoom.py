@@ -129,9 +129,9 @@ def _same(a: Roi, b: Roi) -> bool:
 
 
 class Task(Protocol):
-    """The zoom's task: MediaPipe's raw result for a frame's image (landmarker.FaceTracker)."""
+    """The zoom's task: the faces on a frame's image as arrays (landmarker.FaceTracker)."""
 
-    def detect(self, frame: Frame) -> Any: ...
+    def detect_arrays(self, frame: Frame) -> list[FaceArrays]: ...
 
     def close(self) -> None: ...
 
@@ -266,7 +266,7 @@ class Zoom:
         patch = crop(image, region, CROP_SIZE, replicate=replicate)
         self.runs += 1
         out = []
-        for face in face_arrays(self._task.detect(Frame(timestamp=0.0, image=patch))):
+        for face in self._task.detect_arrays(Frame(timestamp=0.0, image=patch)):
             points = crop_to_image(face.landmarks, region, w, h)
             matrix = self._geometry.matrix(points, w, h)
             out.append(FaceArrays(points, face.scores, matrix, face.presence))
