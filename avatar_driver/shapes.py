@@ -11,6 +11,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
+# The names and `pascal` live in one stdlib-only file shared with the Blender add-on
+# (a symlink to blender_addon/core/arkit.py): 52 shapes and 9 pose channels, Live Link order.
+from .arkit_names import ARKIT_NAMES, POSE_NAMES, pascal
+
 __all__ = [
     "ARKIT_NAMES",
     "CHANNEL_NAMES",
@@ -26,31 +30,9 @@ __all__ = [
     "swap_lr_index",
 ]
 
-ARKIT_NAMES: tuple[str, ...] = (
-    "eyeBlinkLeft", "eyeLookDownLeft", "eyeLookInLeft", "eyeLookOutLeft", "eyeLookUpLeft",
-    "eyeSquintLeft", "eyeWideLeft",
-    "eyeBlinkRight", "eyeLookDownRight", "eyeLookInRight", "eyeLookOutRight", "eyeLookUpRight",
-    "eyeSquintRight", "eyeWideRight",
-    "jawForward", "jawRight", "jawLeft", "jawOpen",
-    "mouthClose", "mouthFunnel", "mouthPucker", "mouthRight", "mouthLeft",
-    "mouthSmileLeft", "mouthSmileRight", "mouthFrownLeft", "mouthFrownRight",
-    "mouthDimpleLeft", "mouthDimpleRight", "mouthStretchLeft", "mouthStretchRight",
-    "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper",
-    "mouthPressLeft", "mouthPressRight", "mouthLowerDownLeft", "mouthLowerDownRight",
-    "mouthUpperUpLeft", "mouthUpperUpRight",
-    "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight",
-    "cheekPuff", "cheekSquintLeft", "cheekSquintRight", "noseSneerLeft", "noseSneerRight",
-    "tongueOut",
-)  # fmt: skip
 N_SHAPES = len(ARKIT_NAMES)
 INDEX: dict[str, int] = {name: i for i, name in enumerate(ARKIT_NAMES)}
 
-#: Head pose (degrees) and eye rotations (degrees) in Live Link Face's order.
-POSE_NAMES: tuple[str, ...] = (
-    "headYaw", "headPitch", "headRoll",
-    "leftEyeYaw", "leftEyePitch", "leftEyeRoll",
-    "rightEyeYaw", "rightEyePitch", "rightEyeRoll",
-)  # fmt: skip
 
 #: Channels beyond ARKit that the solver may fill (0 when it does not).
 EXTRA_NAMES: tuple[str, ...] = ("genuineSmile", "microExpression", "faceVisible", "eyesVisible")
@@ -86,11 +68,6 @@ MEDIAPIPE_TO_CANONICAL = np.array([INDEX[n] for n in _MP_NAMES], dtype=np.intp)
 #: Shapes no tracker here measures: always 0 and flagged unavailable.
 UNAVAILABLE = np.zeros(N_SHAPES, dtype=bool)
 UNAVAILABLE[INDEX["tongueOut"]] = True
-
-
-def pascal(name: str) -> str:
-    """Perfect-sync spelling: ``eyeBlinkLeft`` -> ``EyeBlinkLeft``."""
-    return name[:1].upper() + name[1:]
 
 
 def _swap_name(name: str) -> str:

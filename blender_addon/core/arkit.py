@@ -1,7 +1,7 @@
 """The 52 ARKit shape names and the 9 pose channels, in Live Link Face order.
 
-Kept here (not imported from `avatar_driver`) because an extension must be self-contained;
-a core test checks this list against `avatar_driver.shapes` so the two cannot drift apart.
+The one copy for the add-on and the tool: an extension must be self-contained, so the
+file lives here and `avatar_driver/arkit_names.py` is a symlink to it (stdlib only).
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+../blender_addon/core/arkit.py
