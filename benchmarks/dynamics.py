@@ -3,7 +3,7 @@
 Synthetic takes with known truth (rest, blinks, sustained expressions, speech-like jaw,
 dropped frames) sampled at 30 and 60 fps with timestamp jitter, plus noise: Gaussian with
 rare outliers, or resampled from real tracker output at rest (MediaPipe on the shared
-clips). Prints one table per (fps, noise) and checks the issue's goal; writes the figure
+clips). Prints one table per (fps, noise) and checks the goal of docs/dynamics.md; writes the figure
 used by docs/dynamics.md. Two costs: the table's us/frame is the bare filter step over the
 52 weights; the stage table times what a user runs, `make_dynamics(name)(frame)` (52 weights
 and 9 pose angles, face-loss bookkeeping, clip, microExpression, a new Frame). The method is in
@@ -426,7 +426,7 @@ class Result:
     stage: dict[int, dict[str, dict[str, float]]] = field(default_factory=dict)
 
     def goal(self, key: tuple[int, str]) -> dict[str, bool]:
-        """The issue's goal for the cortical filter on one table, point by point."""
+        """The goal (docs/dynamics.md) for the cortical filter on one table, point by point."""
         tab = self.tables[key]
         oe = {k: v for k, v in tab.items() if k.startswith("one-euro")}
         cort = tab["cortical"]

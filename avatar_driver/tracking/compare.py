@@ -1,7 +1,7 @@
 """How closely two trackers agree on one clip, and what each costs per frame.
 
 `bench --tracker both` and benchmarks/tracker.py use this: each tracker runs the same
-decoded frames, then the figures the tracker issue sets its bar on are computed against
+decoded frames, then the figures the LiteRT tracker's quality bar is set on are computed against
 the reference (MediaPipe's task graph): same face found, landmark distance in pixels,
 mean absolute difference of the measured weights, the correlation of the mouth and jaw
 shapes, blink peaks, head pose.

@@ -20,7 +20,7 @@ from avatar_driver.tracking.landmarker import FaceTracker
 from avatar_driver.tracking.litert import LiteRtTracker
 from avatar_driver.tracking.roi import crop, crop_matrix, roi_from_landmarks
 
-#: The bar of the tracker issue: weights within 0.012 MAE, mouth and jaw r >= 0.95.
+#: The LiteRT tracker's quality bar: weights within 0.012 MAE, mouth and jaw r >= 0.95.
 MAE = 0.012
 R_MIN = 0.95
 PX = 3.0

@@ -1,5 +1,5 @@
 """Far faces and groups on the LiteRT tracker (zoom, tiles, a crop per face), real model
-and media: the real-rooms issue's far variant and group photo."""
+and media: the far variant of benchmarks/robustness.py and the group photo."""
 
 from __future__ import annotations
 
