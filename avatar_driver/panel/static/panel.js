@@ -261,7 +261,8 @@ function onSnapshot(s) {
   last = s;
   if (s.jpeg) {
     const img = new Image();
-    img.onload = () => drawCamera(img);
+    const lm = s.lm ? floats(s.lm, Uint16Array) : null; // this picture's landmarks
+    img.onload = () => drawCamera(img, lm);
     img.src = `data:image/jpeg;base64,${s.jpeg}`;
   }
   updates++;
@@ -329,17 +330,38 @@ function connect() {
   source.onmessage = (e) => onSnapshot(JSON.parse(e.data));
 }
 
-function drawCamera(img) {
+const LANDMARK_RGB = "rgb(125, 220, 122)";
+const BOX_RGB = "rgb(255, 179, 71)";
+const BOX_PAD_PX = 4;
+
+function drawCamera(img, lm) {
   const c = $("camera");
   const g = c.getContext("2d");
   if (img) {
     c.width = img.naturalWidth;
     c.height = img.naturalHeight;
     g.drawImage(img, 0, 0);
+    if (lm) drawFace(g, lm, c.width, c.height);
   } else {
     g.fillStyle = "#000";
     g.fillRect(0, 0, c.width, c.height);
   }
+}
+
+// The landmarks as 2x2 dots and the face box around them; `lm`: x, y pairs, 0..65535
+// across the picture (drawn here, not into the JPEG: crisp, and a cheaper encode).
+function drawFace(g, lm, w, h) {
+  let x0 = w, y0 = h, x1 = 0, y1 = 0;
+  g.fillStyle = LANDMARK_RGB;
+  for (let i = 0; i + 1 < lm.length; i += 2) {
+    const x = Math.min(w - 2, Math.round((lm[i] / 65535) * (w - 1)));
+    const y = Math.min(h - 2, Math.round((lm[i + 1] / 65535) * (h - 1)));
+    g.fillRect(x, y, 2, 2);
+    x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
+  }
+  g.strokeStyle = BOX_RGB;
+  g.lineWidth = 2;
+  g.strokeRect(x0 - BOX_PAD_PX, y0 - BOX_PAD_PX, x1 - x0 + 2 * BOX_PAD_PX, y1 - y0 + 2 * BOX_PAD_PX);
 }
 
 
