@@ -169,7 +169,7 @@ class PanelServer:
                 return None
             part = {"jpeg": base64.b64encode(buf.tobytes()).decode()}
             if landmarks is not None:
-                xy = np.rint(np.clip(landmarks, 0.0, 1.0) * 65535.0).astype("<u2")
+                xy = np.clip(landmarks * 65535.0 + 0.5, 0.0, 65535.0).astype("<u2")  # rounded
                 part["lm"] = base64.b64encode(xy.tobytes()).decode()
             self._jpeg = (key, part)
             return part
@@ -319,7 +319,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if pictures and n % PICTURE_EVERY == 1 and (picture := panel.picture()):
                     slow = {**(slow or {}), **picture}
                 data, since = monitor.event_json(since, slow=slow)
-                self.wfile.write(f"data: {data}\n\n".encode())
+                self.connection.sendall(f"data: {data}\n\n".encode())  # unbuffered anyway
                 due += period
                 delay = due - time.perf_counter()
                 if delay > 0:
