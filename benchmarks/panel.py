@@ -9,6 +9,12 @@ Chromium's is not counted), in % of one core over the wall time; latency is capt
 the VRChat output's packets sent, per frame. Sources: the demo (no tracker: the smallest
 base, so the panel's share shows most) and, with the model, the shared clip looped.
 Rounds alternate the configurations, so slow spells of the shared machine spread over all.
+
+Besides the difference of whole-process CPU (noisy: the clip's base is ~30 % of a core),
+"panel threads" is the panel's own CPU counted directly: its server and stream threads
+(/proc/self/task/*/schedstat) plus the tap's time on the pipeline thread (thread_time
+around each call). "browser" is Chromium's CPU for the page (its processes under this
+one), which the run does not pay but the machine does.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -38,7 +45,18 @@ def child(source: str, seconds: float, panel: bool) -> None:
     """One run in this process; prints the panel address, then one JSON line of results."""
     from avatar_driver.outputs.vrchat import VRChatOptions
     from avatar_driver.panel import Panel, RunContext
+    from avatar_driver.panel.state import Monitor
     from avatar_driver.runner import RunOptions, open_pipeline
+
+    tap_ns = [0]
+    tap = Monitor.__call__
+
+    def timed_tap(self: Monitor, event: Any) -> None:  # the tap's cost, on the pipeline thread
+        t = time.thread_time_ns()
+        tap(self, event)
+        tap_ns[0] += time.thread_time_ns() - t
+
+    Monitor.__call__ = timed_tap  # type: ignore[method-assign]
 
     opts = RunOptions(source=source, outputs=["vrchat:127.0.0.1:9"],
                       output_settings={"vrchat": VRChatOptions(listen="off")})  # fmt: skip
@@ -49,9 +67,13 @@ def child(source: str, seconds: float, panel: bool) -> None:
         if p is not None:
             print(f"panel at {p.url}", flush=True)
         input()  # the parent says go (after opening the page)
-        r0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        main = threading.get_native_id()
+        r0, t0, p0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter(), _threads()
+        tap_ns[0] = 0
         result = pipeline.run()
-        r1, t1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        r1, t1, p1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter(), _threads()
+        panel_ns = tap_ns[0] + sum(ns - p0.get(tid, 0) for tid, ns in p1.items() if tid != main
+                                   and tid in _panel_threads())  # fmt: skip
         if p is not None:
             p.close()
     assert result.output_latency is not None
@@ -59,8 +81,51 @@ def child(source: str, seconds: float, panel: bool) -> None:
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     print(json.dumps({
         "cpu_pct": 100.0 * cpu / (t1 - t0), "frames": result.frames,
+        "panel_threads_pct": 100.0 * panel_ns / 1e9 / (t1 - t0),
         "latency_median_ms": float(np.median(lat)), "latency_p95_ms": float(np.percentile(lat, 95)),
     }), flush=True)  # fmt: skip
+
+
+def _threads() -> dict[int, int]:
+    """CPU nanoseconds of each of this process's threads (the scheduler's own count)."""
+    out = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/schedstat") as f:
+                out[int(tid)] = int(f.read().split()[0])
+        except OSError:
+            pass  # the thread ended
+    return out
+
+
+def _panel_threads() -> set[int]:
+    """The panel's threads: its server and the request threads it starts (streams)."""
+    names = ("panel-server", "process_request_thread")
+    return {t.native_id for t in threading.enumerate()
+            if t.native_id is not None and any(n in t.name for n in names)}  # fmt: skip
+
+
+def _browser_seconds() -> float:
+    """CPU seconds of the Chromium processes started under this process."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, str, float]] = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                text = f.read()
+        except OSError:
+            continue
+        name, rest = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :]
+        fields = rest.split()
+        stats[int(pid)] = (int(fields[1]), name, (int(fields[11]) + int(fields[12])) / tick)
+    me, total = os.getpid(), 0.0
+    for ppid, name, cpu in stats.values():
+        if "chrom" not in name:
+            continue
+        while ppid not in (me, 0, 1) and ppid in stats:
+            ppid = stats[ppid][0]
+        total += cpu if ppid == me else 0.0
+    return total
 
 
 def one(source: str, seconds: float, mode: str, browser: Any, model: str | None) -> dict[str, Any]:
@@ -83,6 +148,8 @@ def one(source: str, seconds: float, mode: str, browser: Any, model: str | None)
             page = browser.new_page()
             page.goto(url)
             page.wait_for_selector("#shapes .row")
+    b0 = _browser_seconds()
+    t0 = time.perf_counter()
     proc.stdin.write("\n")
     proc.stdin.flush()
     ups: float | None = None
@@ -90,6 +157,7 @@ def one(source: str, seconds: float, mode: str, browser: Any, model: str | None)
         time.sleep(seconds / 2)
         ups = int(page.get_attribute("body", "data-ups") or 0)
     line = proc.stdout.readline()
+    browser_pct = 100.0 * (_browser_seconds() - b0) / (time.perf_counter() - t0)
     if client is not None:
         ups = client.close()
     proc.wait(30)
@@ -97,6 +165,7 @@ def one(source: str, seconds: float, mode: str, browser: Any, model: str | None)
         page.close()
     out: dict[str, Any] = json.loads(line)
     out["page_updates_per_s"] = ups
+    out["browser_pct"] = browser_pct if page is not None else None
     return out
 
 
@@ -179,15 +248,24 @@ def main() -> None:
     if args.json:
         print(json.dumps(summary, indent=2))
         return
-    print("| source | configuration | frames | CPU % of a core | added | latency median / p95 ms"
-          " | page updates/s |\n| --- | --- | --- | --- | --- | --- | --- |")  # fmt: skip
+    print("| source | configuration | frames | CPU % of a core | added | panel threads"
+          " | latency median / p95 ms | page updates/s | browser |\n"
+          "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")  # fmt: skip
     for source, by_mode in summary.items():
         base = by_mode[MODES[0]]["cpu_pct"]
         for mode, r in by_mode.items():
             ups = "" if r["page_updates_per_s"] is None else f"{r['page_updates_per_s']:.0f}"
+            web = "" if r["browser_pct"] is None else f"{r['browser_pct']:.1f}"
             lat = f"{r['latency_median_ms']:.2f} / {r['latency_p95_ms']:.2f}"
-            cpu = f"{r['cpu_pct']:.2f} | {r['cpu_pct'] - base:+.2f}"
-            print(f"| {source} | {mode} | {r['frames']:.0f} | {cpu} | {lat} | {ups} |")
+            cpu = f"{r['cpu_pct']:.2f} | {r['cpu_pct'] - base:+.2f} | {r['panel_threads_pct']:.2f}"
+            print(f"| {source} | {mode} | {r['frames']:.0f} | {cpu} | {lat} | {ups} | {web} |")
+    for source, rounds in results.items():  # the page's rounds one by one: their spread
+        name = "demo" if source == "demo" else "clip"
+        bases = [r["cpu_pct"] for r in rounds[MODES[0]]]
+        pages = rounds[MODES[3]]
+        added = ", ".join(f"{r['cpu_pct'] - b:+.2f}" for r, b in zip(pages, bases, strict=True))
+        own = ", ".join(f"{r['panel_threads_pct']:.2f}" for r in pages)
+        print(f"\n{name}, page open, round by round: added {added}; panel threads {own}")
 
 
 def _looped(clip: Path, folder: Path, seconds: float) -> str:
