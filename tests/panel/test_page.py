@@ -17,10 +17,13 @@ import pytest
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_server import ThreadingOSCUDPServer
 
+from avatar_driver.shapes import ARKIT_NAMES, pascal
+
 from ..conftest import ROOT, run_cli
 from .conftest import PanelRun, wait_for
 
 SMILE = "/avatar/parameters/MouthSmileLeft"
+ARKIT_ADDRESSES = {f"/avatar/parameters/{pascal(n)}" for n in ARKIT_NAMES}
 
 
 class Receiver:
@@ -262,8 +265,8 @@ def test_preset_switch_reaches_the_wire_and_saves_where_run_reads_it(
         time.sleep(0.3)
         settled = time.monotonic()
         time.sleep(1.0)
-        sent = _addresses(receiver, settled)
-        assert "/avatar/parameters/JawOpen" in sent and not any("/v2/" in a for a in sent), sent
+        sent = _addresses(receiver, settled)  # only what changed is sent: some ARKit names
+        assert sent & ARKIT_ADDRESSES and not any("/v2/" in a for a in sent), sent
         page.click("#save-mapping")
         msg = wait_for(lambda: "mapping saved" in (t := page.text_content("#message")) and t, 5)
         assert msg, page.text_content("#message")
@@ -280,6 +283,7 @@ def test_preset_switch_reaches_the_wire_and_saves_where_run_reads_it(
     assert r.returncode == 0, r.stderr
     sent = _addresses(receiver, again)
     assert "/avatar/parameters/JawOpen" in sent and not any("/v2/" in a for a in sent), sent
+    assert sent & ARKIT_ADDRESSES
 
 
 def test_vrchat_row_names_the_avatar_and_its_driven_parameters(
