@@ -29,6 +29,7 @@ from ..mapping.loader import preset_names
 from ..outputs.base import OutputBase
 from ..pipeline import Pipeline, Stage, neutral_frame
 from ..shapes import GROUPS
+from ..solver import TrackingSolver
 from ..solver.calibration import (
     HEAD_GAIN,
     MAX_GAIN,
@@ -102,6 +103,15 @@ def _slot(pipeline: Pipeline, lane: int, name: str) -> _Slot | None:
     return None
 
 
+def _tracking_solver(pipeline: Pipeline, lane: int) -> TrackingSolver | None:
+    """The lane's solver when it is the tracking solver (gain, recenter, calibration live
+    there); None for a pass-through solver or a lane without one."""
+    for name, stage in pipeline.lanes[lane].stages:
+        if name == "solver" and isinstance(stage, TrackingSolver):
+            return stage
+    return None
+
+
 class Controls:
     def __init__(self, monitor: Monitor, ctx: RunContext) -> None:
         self.monitor = monitor
@@ -139,8 +149,8 @@ class Controls:
                     g: float(self.params.get(g, {}).get(key, defaults[g])) for g in GROUP_NAMES
                 },
             }  # fmt: skip
-        solver = _slot(self.monitor.pipeline, 0, "solver")
-        warming = getattr(solver.stage, "auto_warming_up", None) if solver else None
+        solver = _tracking_solver(self.monitor.pipeline, 0)
+        warming = solver.auto_warming_up if solver is not None else None
         out["auto"] = None if warming is None else ("warming up" if warming else "adapting")
         if self.calibration is not None:
             out["calibration"] = self.calibration.status()
@@ -160,8 +170,7 @@ class Controls:
         }
 
     def _has_solver(self) -> bool:
-        slot = _slot(self.monitor.pipeline, 0, "solver")
-        return slot is not None and hasattr(slot.stage, "set_gain")
+        return _tracking_solver(self.monitor.pipeline, 0) is not None
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -189,9 +198,8 @@ class Controls:
 
         def apply(p: Pipeline) -> None:
             for k in range(len(p.lanes)):
-                slot = _slot(p, k, "solver")
-                if slot is not None and hasattr(slot.stage, "set_gain"):
-                    slot.stage.set_gain(gains)
+                if (solver := _tracking_solver(p, k)) is not None:
+                    solver.set_gain(gains)
 
         self._queue(apply)
         return f"gain {group} = {checked[str(group)]:g}"
@@ -208,15 +216,13 @@ class Controls:
 
     def _solver_call(self, method: str, done: str) -> str:
         """Call `method` of every lane's solver, on the pipeline thread between frames."""
-        solver = _slot(self.monitor.pipeline, 0, "solver")
-        if solver is None or not hasattr(solver.stage, method):
+        if not self._has_solver():
             raise ConfigError(f"{method} needs the tracking solver (a camera or video source)")
 
         def apply(p: Pipeline) -> None:
             for k in range(len(p.lanes)):
-                slot = _slot(p, k, "solver")
-                if slot is not None and hasattr(slot.stage, method):
-                    getattr(slot.stage, method)()
+                if (solver := _tracking_solver(p, k)) is not None:
+                    getattr(solver, method)()
 
         self._queue(apply)
         return done
@@ -248,7 +254,7 @@ class Controls:
                 slot, solver = _slot(p, k, "dynamics"), _slot(p, k, "solver")
                 if slot is None:
                     continue
-                if solver is not None and hasattr(solver.stage, "neutral_weights"):
+                if solver is not None:  # every Solver knows its neutral face
                     stage.set_neutral(solver.stage.neutral_weights())
                 slot.stage = stage
 
@@ -310,22 +316,20 @@ class Controls:
 
     def _use_profile(self, profile: Profile) -> None:
         """From the calibration thread: the new profile takes over at the next frame."""
-        from ..solver import TrackingSolver
-
         self.monitor.frame_sink = None
         assert self.calibration is not None
         self.ctx.calibration = self.calibration.path
         gains = dict(self.gains) or None
         auto = self.ctx.auto_calibrate
         lanes = len(self.monitor.pipeline.lanes)
-        old = _slot(self.monitor.pipeline, 0, "solver")
-        guard = getattr(old.stage, "guard", None) if old is not None else None
+        old = _tracking_solver(self.monitor.pipeline, 0)
+        guard = old.guard if old is not None else None
         keep: dict[str, Any] = {  # the run's other solver options stay as they were
             "occlusion": guard is not None,
-            "headset": getattr(guard, "headset_setting", None),
+            "headset": guard.headset_setting if guard is not None else None,
         }
-        if old is not None and hasattr(old.stage, "symmetry"):
-            keep["symmetry"] = old.stage.symmetry
+        if old is not None:
+            keep["symmetry"] = old.symmetry
         solvers = [TrackingSolver(profile, auto=auto, gain=gains, **keep) for _ in range(lanes)]
 
         def apply(p: Pipeline) -> None:
@@ -334,7 +338,7 @@ class Controls:
                 if slot is None:
                     continue
                 slot.stage = solver
-                if dyn is not None and hasattr(dyn.stage, "set_neutral"):
+                if dyn is not None:  # every Dynamics takes a neutral face
                     dyn.stage.set_neutral(solver.neutral_weights())
 
         self._queue(apply)
