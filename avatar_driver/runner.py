@@ -85,11 +85,9 @@ class RunOptions(BaseModel):
     @field_validator("tracker")
     @classmethod
     def _known_tracker(cls, v: str) -> str:
-        from .tracking.choice import TRACKERS
+        from .tracking.choice import check_tracker
 
-        if v not in TRACKERS:
-            raise ValueError(f"expected one of {', '.join(TRACKERS)}, got {v!r}")
-        return v
+        return check_tracker(v)  # a ConfigError listing the trackers
 
     @field_validator("dynamics")
     @classmethod

@@ -11,10 +11,17 @@ from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["DEFAULT_TRACKER", "TRACKERS", "create_tracker"]
+__all__ = ["DEFAULT_TRACKER", "TRACKERS", "check_tracker", "create_tracker"]
 
 TRACKERS = ("mediapipe", "litert")
 DEFAULT_TRACKER = "mediapipe"
+
+
+def check_tracker(kind: str) -> str:
+    """`kind` if it names a tracker, else a ConfigError listing them."""
+    if kind not in TRACKERS:
+        raise ConfigError(f"unknown tracker {kind!r}; expected one of {', '.join(TRACKERS)}")
+    return kind
 
 
 def create_tracker(
@@ -29,21 +36,19 @@ def create_tracker(
 
     `adaptive` (litert only) skips the models on frames where the face is still.
     """
-    if adaptive and kind != "litert":
-        raise ConfigError("--adaptive needs --tracker litert")
-    if kind == "mediapipe":
+    if check_tracker(kind) == "mediapipe":
+        if adaptive:
+            raise ConfigError("--adaptive needs --tracker litert")
         from .landmarker import FaceTracker
 
         return FaceTracker(model_path, mode=mode, num_faces=num_faces)
-    if kind == "litert":
-        if adaptive and num_faces != 1:
-            raise ConfigError("--adaptive follows one face; drop it or --faces")
-        from .litert import LiteRtTracker
+    if adaptive and num_faces != 1:
+        raise ConfigError("--adaptive follows one face; drop it or --faces")
+    from .litert import LiteRtTracker
 
-        tracker = LiteRtTracker(model_path, mode=mode, num_faces=num_faces)
-        if adaptive and mode == "video":
-            from .adaptive import AdaptiveRate
+    tracker = LiteRtTracker(model_path, mode=mode, num_faces=num_faces)
+    if adaptive and mode == "video":
+        from .adaptive import AdaptiveRate
 
-            return AdaptiveRate(tracker)
-        return tracker
-    raise ConfigError(f"unknown tracker {kind!r}; expected one of {', '.join(TRACKERS)}")
+        return AdaptiveRate(tracker)
+    return tracker
