@@ -136,6 +136,13 @@ class Monitor:
         self._part_json: tuple[TapReport | None, str] = (None, "")
         self._fps = _Rate()
         self._cpu = _Cpu()
+        #: The streams send right after a frame: the tap notifies once the earliest
+        #: waiting stream's due time (`_wake_at`) has passed, so each event costs its
+        #: stream one wake-up.
+        self._frame_done = threading.Condition()
+        self._wake_at = float("inf")
+        #: When the tap last saw a frame (perf_counter).
+        self.frame_at = 0.0
 
     # -- pipeline thread ----------------------------------------------------------------
 
@@ -172,6 +179,12 @@ class Monitor:
         dyn = _stage(self.pipeline.lanes[0].stages, "dynamics")
         movement = getattr(dyn, "movement", None)
         self.movement = None if movement is None else np.array(movement, np.float32)
+        now = time.perf_counter()
+        self.frame_at = now
+        if now >= self._wake_at:
+            with self._frame_done:
+                self._wake_at = float("inf")
+                self._frame_done.notify_all()
 
     # -- server threads -------------------------------------------------------------------
 
@@ -204,6 +217,22 @@ class Monitor:
     def disconnect(self) -> None:
         with self._lock:
             self.clients -= 1
+
+    def frame_after(self, due: float, timeout: float) -> bool:
+        """Wait until the pipeline finishes a frame at or after `due` (True), or until
+        `due + timeout` (False: the source stalled).
+
+        The streams send right after a frame, so the page does its work while the
+        pipeline waits for the camera, not while the tracker runs (2 cores shared)."""
+        end = due + timeout
+        with self._frame_done:
+            while self.frame_at < due:
+                left = end - time.perf_counter()
+                if left <= 0:
+                    return False
+                self._wake_at = min(self._wake_at, due)
+                self._frame_done.wait(left)
+            return True
 
     def snapshot(self, since: int, *, full: bool = True) -> tuple[dict[str, Any], int]:
         """The page's live state, with the channel rows from ring row `since` on (raw then
