@@ -348,8 +348,9 @@ function drawCamera(img, lm) {
   const c = $("camera");
   const g = c.getContext("2d");
   if (img) {
-    c.width = img.naturalWidth;
-    c.height = img.naturalHeight;
+    // a canvas resize reallocates and clears it: only when the picture's size changes
+    if (c.width !== img.naturalWidth) c.width = img.naturalWidth;
+    if (c.height !== img.naturalHeight) c.height = img.naturalHeight;
     g.drawImage(img, 0, 0);
     if (lm) drawFace(g, lm, c.width, c.height);
   } else {
@@ -384,7 +385,8 @@ function schedulePlot() {
 
 function drawPlot() {
   const c = $("plot");
-  const w = (c.width = c.clientWidth || 900);
+  const w = c.clientWidth || 900;
+  if (c.width !== w) c.width = w; // a resize reallocates the canvas: only when it changed
   const h = c.height;
   const g = c.getContext("2d");
   g.clearRect(0, 0, w, h);
