@@ -10,6 +10,11 @@ and face_blendshapes .tflite files plus the geometry metadata) runs through
                 -> blendshapes from 146 of them, head pose         (geometry.py)
                 -> next frame's box
 
+`symmetric=True` also runs the landmark model on the flipped crop and the blendshape
+model on the mirrored landmarks, and averages each with its mirrored twin (mirror.py):
+a mirror image then reads as the mirror of the image, at the cost of one more landmark
+and blendshape model run a frame.
+
 The glue follows MediaPipe's graph configs (same anchors, thresholds, crop margins,
 smoothing and geometry), so results match the task within a small tolerance while the
 per-frame work is only three small model calls and a few numpy operations. Hot-path
@@ -33,6 +38,7 @@ from ..shapes import MEDIAPIPE_TO_CANONICAL, N_SHAPES
 from . import blazeface
 from .geometry import FaceGeometry
 from .landmarker import _native_stderr_silenced, no_face
+from .mirror import mirror_landmarks, mirror_permutation, mirror_scores_index
 from .pose import euler_from_matrix
 from .roi import (
     Roi,
@@ -140,6 +146,8 @@ class LiteRtTracker(ClosesOnce):
     `track_faces` follows up to `num_faces`, each in its own crop. Where the whole frame
     shows no face, `tiles` x rows of overlapping tiles are searched too
     (tracking.roi.tiles), which finds faces too small for one whole-frame detection.
+    `symmetric` averages each model's output with its output on the mirrored input
+    (module docstring).
     """
 
     def __init__(
@@ -150,6 +158,7 @@ class LiteRtTracker(ClosesOnce):
         num_faces: int = 1,
         num_threads: int = DEFAULT_THREADS,
         tiles: int = 3,
+        symmetric: bool = False,
     ) -> None:
         if num_faces < 1:
             raise ModelError(f"the litert tracker needs at least one face, not {num_faces}")
@@ -162,6 +171,10 @@ class LiteRtTracker(ClosesOnce):
             self._geometry = FaceGeometry.from_bytes(files[_FILES[3]])
         except (ValueError, IndexError, AssertionError) as e:
             raise ModelError(f"model {model_path}: bad {_FILES[3]}: {e}") from e
+        #: Mirror-average the landmark and blendshape models (one more run of each).
+        self.symmetric = symmetric
+        self._mirror = mirror_permutation(self._geometry.canonical)
+        self._mirror_scores = mirror_scores_index()
         self._anchors = blazeface.anchors()
         #: The landmark crop, reused every frame (no 196 kB allocation per frame).
         self._patch = np.empty((LANDMARK_SIZE, LANDMARK_SIZE, 3), np.uint8)
@@ -341,10 +354,25 @@ class LiteRtTracker(ClosesOnce):
         if presence < MIN_PRESENCE:
             return None
         local = mesh.reshape(-1, 3) / LANDMARK_SIZE
+        if self.symmetric:
+            # The flipped crop's landmarks, mirrored back into this crop (x -> 1 - x in
+            # crop units: its pixel corners are the model input's), averaged with these.
+            flipped, _ = self._landmarker.run_scaled(
+                patch[:, ::-1], 1 / 255.0, 0.0, "Identity", "Identity_1"
+            )
+            back = mirror_landmarks(flipped.reshape(-1, 3) / LANDMARK_SIZE, self._mirror)
+            local = 0.5 * (local + back)
         return crop_to_image(local, roi, w, h), presence
 
     def blendshapes(self, points: np.ndarray, width: int, height: int) -> np.ndarray:
         """MediaPipe's 52 scores (with _neutral first) from normalised landmarks."""
+        scores = self._scores(points, width, height)
+        if self.symmetric:
+            mirrored = self._scores(mirror_landmarks(points, self._mirror), width, height)
+            scores = 0.5 * (scores + mirrored[self._mirror_scores])
+        return scores
+
+    def _scores(self, points: np.ndarray, width: int, height: int) -> np.ndarray:
         subset = points[BLENDSHAPE_LANDMARKS, :2] * np.array([width, height], dtype=np.float32)
         (scores,) = self._blendshapes.run(
             subset[None].astype(np.float32), "StatefulPartitionedCall:0"
