@@ -1,7 +1,7 @@
 """Weak shapes on synthetic expressions, on every face of the shared media and its mirror.
 
     python benchmarks/weak_shapes.py [--model PATH] [--media DIR] [--faces all|held-out]
-        [--tracker mediapipe|litert] [--symmetric] [--video N]
+        [--tracker mediapipe|litert] [--symmetric [--mirror-every N]] [--video N]
 
 No clip here has a posed surprise, disgust or cheek puff, so they are made (`expression`)
 from each face as it is, with OpenCV:
@@ -339,10 +339,10 @@ class Tracked:
     frames: dict[str, Frame]
 
 
-def _tracker(model: str, tracker: str, symmetric: bool, mode: str) -> Any:
+def _tracker(model: str, tracker: str, symmetric: bool, mode: str, every: int) -> Any:
     from avatar_driver.tracking.choice import create_tracker
 
-    return create_tracker(tracker, model, mode=mode, symmetric=symmetric)
+    return create_tracker(tracker, model, mode=mode, symmetric=symmetric, mirror_every=every)
 
 
 def track_faces(
@@ -353,25 +353,27 @@ def track_faces(
     *,
     tracker: str = "mediapipe",
     symmetric: bool = False,
+    mirror_every: int = 1,
     video: int = 0,
 ) -> list[Tracked]:
     """Track each image of the named faces (and its mirror image) clean and warped.
 
     IMAGE mode (`video` 0), or each image as a still `video`-frame clip in VIDEO mode,
     read at its last frame: the crop then comes from the face's own landmarks, as a
-    webcam's does, not from a detection. `tracker` and `symmetric` as `create_tracker`.
+    webcam's does, not from a detection. `tracker`, `symmetric` and `mirror_every` as
+    `create_tracker`.
     """
     out = []
 
     def run(still: Any, image: np.ndarray) -> Frame:
         if not video:
             return still(Frame(timestamp=0.0, image=image))
-        with _tracker(model, tracker, symmetric, "video") as clip:
+        with _tracker(model, tracker, symmetric, "video", mirror_every) as clip:
             for k in range(video):
                 f: Frame = clip(Frame(timestamp=k / 30, image=image))
         return f
 
-    with _tracker(model, tracker, symmetric, "image") as still:
+    with _tracker(model, tracker, symmetric, "image", mirror_every) as still:
         for name in names:
             for k, img in enumerate(faces[name]):
                 for flip in (False, True) if mirror else (False,):
@@ -435,15 +437,20 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--faces", choices=("all", "held-out"), default="all")
     ap.add_argument("--tracker", choices=("mediapipe", "litert"), default="mediapipe")
     ap.add_argument("--symmetric", action="store_true", help="litert: mirror-averaged models")
+    ap.add_argument("--mirror-every", type=int, default=1, metavar="N",
+                    help="--symmetric --video: the flipped crop every N-th frame")  # fmt: skip
     ap.add_argument("--video", type=int, default=0, metavar="N",
                     help="track each image as an N-frame still clip (VIDEO mode)")  # fmt: skip
     args = ap.parse_args(argv)
     faces = face_set(Path(args.media), args.model)
     names = [n for n in (*TUNING, *HELD_OUT) if args.faces == "all" or n in HELD_OUT]
     tracked = track_faces(faces, args.model, names, tracker=args.tracker,
-                          symmetric=args.symmetric, video=args.video)  # fmt: skip
+                          symmetric=args.symmetric, mirror_every=args.mirror_every,
+                          video=args.video)  # fmt: skip
     print(
-        f"tracker {args.tracker}{' symmetric' if args.symmetric else ''}, "
+        f"tracker {args.tracker}"
+        + (f" symmetric (flipped crop every {args.mirror_every})" if args.symmetric else "")
+        + ", "
         + (f"VIDEO mode, {args.video} frames an image\n" if args.video else "IMAGE mode\n")
     )
     print("| face | set | expression | " + " | ".join(CONDITIONS) + " | neutral (none) |")
