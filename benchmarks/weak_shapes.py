@@ -1,6 +1,7 @@
 """Weak shapes on synthetic expressions, on every face of the shared media and its mirror.
 
     python benchmarks/weak_shapes.py [--model PATH] [--media DIR] [--faces all|held-out]
+        [--tracker mediapipe|litert] [--symmetric [--mirror-every N]] [--video N]
 
 No clip here has a posed surprise, disgust or cheek puff, so they are made (`expression`)
 from each face as it is, with OpenCV:
@@ -24,12 +25,14 @@ does), and every 3rd relaxed frame (t < 0.5 s) of single_face.mp4 and face_nofac
 man). Each also mirrored. `TUNING` faces were used to choose the constants, `HELD_OUT`
 faces were not; the summary is over the held-out faces and their mirrors.
 
-Each warped image is tracked in IMAGE mode. Conditions: "raw" (the model), "none" (the
-solver without a profile: default neutral measures, one man's), "auto" (no profile,
-`--auto-calibrate` after 5.5 s of the unwarped image: its running medians are the neutral)
-and "calibrated" (a profile made from the face's own unwarped image, as `calibrate` would
-on the relaxed face). Mirror error:
-mean |w - swapLR(w of the flipped image)| over the available shapes, per face.
+Each warped image is tracked in IMAGE mode (`--video N`: as an N-frame still clip in
+VIDEO mode, so the landmark crop comes from the landmarks, as on a webcam), by MediaPipe's
+task (`--tracker litert [--symmetric]`: the LiteRT tracker). Conditions: "raw" (the
+model), "none" (the solver without a profile: default neutral measures, one man's),
+"auto" (no profile, `--auto-calibrate` after 5.5 s of the unwarped image: its running
+medians are the neutral) and "calibrated" (a profile made from the face's own unwarped
+image, as `calibrate` would on the relaxed face). Mirror error: mean |w - swapLR(w of
+the flipped image)| over the available shapes, per face.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import dataclasses
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -335,26 +339,51 @@ class Tracked:
     frames: dict[str, Frame]
 
 
-def track_faces(
-    faces: dict[str, list[np.ndarray]], model: str, names: Iterable[str], mirror: bool = True
-) -> list[Tracked]:
-    """Track each image of the named faces (and its mirror image) clean and warped."""
-    from avatar_driver.tracking.landmarker import FaceTracker
+def _tracker(model: str, tracker: str, symmetric: bool, mode: str, every: int) -> Any:
+    from avatar_driver.tracking.choice import create_tracker
 
+    return create_tracker(tracker, model, mode=mode, symmetric=symmetric, mirror_every=every)
+
+
+def track_faces(
+    faces: dict[str, list[np.ndarray]],
+    model: str,
+    names: Iterable[str],
+    mirror: bool = True,
+    *,
+    tracker: str = "mediapipe",
+    symmetric: bool = False,
+    mirror_every: int = 1,
+    video: int = 0,
+) -> list[Tracked]:
+    """Track each image of the named faces (and its mirror image) clean and warped.
+
+    IMAGE mode (`video` 0), or each image as a still `video`-frame clip in VIDEO mode,
+    read at its last frame: the crop then comes from the face's own landmarks, as a
+    webcam's does, not from a detection. `tracker`, `symmetric` and `mirror_every` as
+    `create_tracker`.
+    """
     out = []
-    with FaceTracker(model, mode="image") as tracker:
+
+    def run(still: Any, image: np.ndarray) -> Frame:
+        if not video:
+            return still(Frame(timestamp=0.0, image=image))
+        with _tracker(model, tracker, symmetric, "video", mirror_every) as clip:
+            for k in range(video):
+                f: Frame = clip(Frame(timestamp=k / 30, image=image))
+        return f
+
+    with _tracker(model, tracker, symmetric, "image", mirror_every) as still:
         for name in names:
             for k, img in enumerate(faces[name]):
                 for flip in (False, True) if mirror else (False,):
                     im = np.ascontiguousarray(img[:, ::-1]) if flip else img
-                    clean = tracker(Frame(timestamp=0.0, image=im))
+                    clean = run(still, im)
                     if not clean.face_present or clean.landmarks is None:
                         continue
                     got = {"neutral": clean}
                     for kind in WARPS:
-                        got[kind] = tracker(
-                            Frame(timestamp=0.0, image=expression(im, clean.landmarks, kind))
-                        )
+                        got[kind] = run(still, expression(im, clean.landmarks, kind))
                     out.append(Tracked(f"{name}{'~' if flip else ''}#{k}", got))
     return out
 
@@ -406,10 +435,24 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_media_and_model(ap)
     ap.add_argument("--faces", choices=("all", "held-out"), default="all")
+    ap.add_argument("--tracker", choices=("mediapipe", "litert"), default="mediapipe")
+    ap.add_argument("--symmetric", action="store_true", help="litert: mirror-averaged models")
+    ap.add_argument("--mirror-every", type=int, default=1, metavar="N",
+                    help="--symmetric --video: the flipped crop every N-th frame")  # fmt: skip
+    ap.add_argument("--video", type=int, default=0, metavar="N",
+                    help="track each image as an N-frame still clip (VIDEO mode)")  # fmt: skip
     args = ap.parse_args(argv)
     faces = face_set(Path(args.media), args.model)
     names = [n for n in (*TUNING, *HELD_OUT) if args.faces == "all" or n in HELD_OUT]
-    tracked = track_faces(faces, args.model, names)
+    tracked = track_faces(faces, args.model, names, tracker=args.tracker,
+                          symmetric=args.symmetric, mirror_every=args.mirror_every,
+                          video=args.video)  # fmt: skip
+    print(
+        f"tracker {args.tracker}"
+        + (f" symmetric (flipped crop every {args.mirror_every})" if args.symmetric else "")
+        + ", "
+        + (f"VIDEO mode, {args.video} frames an image\n" if args.video else "IMAGE mode\n")
+    )
     print("| face | set | expression | " + " | ".join(CONDITIONS) + " | neutral (none) |")
     print("| --- | --- | --- | " + " | ".join("---" for _ in CONDITIONS) + " | --- |")
     summary: dict[tuple[str, str], list[float]] = {}

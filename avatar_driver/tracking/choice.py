@@ -31,14 +31,22 @@ def create_tracker(
     mode: str = "video",
     num_faces: int = 1,
     adaptive: bool = False,
+    symmetric: bool = False,
+    mirror_every: int = 1,
 ) -> Any:
     """A tracker stage of `kind` on the face_landmarker.task at `model_path`.
 
-    `adaptive` (litert only) skips the models on frames where the face is still.
+    `adaptive` (litert only) skips the models on frames where the face is still;
+    `symmetric` (litert only) mirror-averages both face models (tracking/mirror.py), a
+    video's flipped crop every `mirror_every`-th frame.
     """
     if check_tracker(kind) == "mediapipe":
         if adaptive:
             raise ConfigError("--adaptive needs --tracker litert")
+        if symmetric:
+            # The task's landmarks cannot be mirror-averaged, and mirror-averaging its
+            # blendshapes alone does not help once a neutral is known (docs/tracking.md).
+            raise ConfigError("symmetric tracking needs --tracker litert")
         from .landmarker import FaceTracker
 
         return FaceTracker(model_path, mode=mode, num_faces=num_faces)
@@ -46,7 +54,9 @@ def create_tracker(
         raise ConfigError("--adaptive follows one face; drop it or --faces")
     from .litert import LiteRtTracker
 
-    tracker = LiteRtTracker(model_path, mode=mode, num_faces=num_faces)
+    tracker = LiteRtTracker(
+        model_path, mode=mode, num_faces=num_faces, symmetric=symmetric, mirror_every=mirror_every
+    )
     if adaptive and mode == "video":
         from .adaptive import AdaptiveRate
 

@@ -10,6 +10,14 @@ and face_blendshapes .tflite files plus the geometry metadata) runs through
                 -> blendshapes from 146 of them, head pose         (geometry.py)
                 -> next frame's box
 
+`symmetric=True` also runs the landmark model on the flipped crop and the blendshape
+model on the mirrored landmarks, and averages each with its mirrored twin (mirror.py):
+a mirror image then reads as the mirror of the image, at the cost of one more landmark
+and blendshape model run a frame. `mirror_every=N` (video mode) runs the flipped crop
+only every N-th frame and in between applies the correction it last found (the mirrored
+landmarks minus the plain ones, in crop coordinates): the model's asymmetry changes
+slowly with the face, so most of the gain stays for a quarter of the cost at N = 4.
+
 The glue follows MediaPipe's graph configs (same anchors, thresholds, crop margins,
 smoothing and geometry), so results match the task within a small tolerance while the
 per-frame work is only three small model calls and a few numpy operations. Hot-path
@@ -33,6 +41,7 @@ from ..shapes import MEDIAPIPE_TO_CANONICAL, N_SHAPES
 from . import blazeface
 from .geometry import FaceGeometry
 from .landmarker import _native_stderr_silenced, no_face
+from .mirror import mirror_landmarks, mirror_permutation, mirror_scores_index
 from .pose import euler_from_matrix
 from .roi import (
     Roi,
@@ -140,6 +149,8 @@ class LiteRtTracker(ClosesOnce):
     `track_faces` follows up to `num_faces`, each in its own crop. Where the whole frame
     shows no face, `tiles` x rows of overlapping tiles are searched too
     (tracking.roi.tiles), which finds faces too small for one whole-frame detection.
+    `symmetric` averages each model's output with its output on the mirrored input,
+    `mirror_every` sets how often a video runs the flipped crop (module docstring).
     """
 
     def __init__(
@@ -150,9 +161,13 @@ class LiteRtTracker(ClosesOnce):
         num_faces: int = 1,
         num_threads: int = DEFAULT_THREADS,
         tiles: int = 3,
+        symmetric: bool = False,
+        mirror_every: int = 1,
     ) -> None:
         if num_faces < 1:
             raise ModelError(f"the litert tracker needs at least one face, not {num_faces}")
+        if mirror_every < 1:
+            raise ModelError(f"mirror_every counts frames: at least 1, not {mirror_every}")
         files = read_bundle(model_path)
         with _native_stderr_silenced():  # LiteRT announces its XNNPACK delegate on fd 2
             self._detector = _Model(files[_FILES[0]], num_threads, _FILES[0])
@@ -162,6 +177,16 @@ class LiteRtTracker(ClosesOnce):
             self._geometry = FaceGeometry.from_bytes(files[_FILES[3]])
         except (ValueError, IndexError, AssertionError) as e:
             raise ModelError(f"model {model_path}: bad {_FILES[3]}: {e}") from e
+        #: Mirror-average the landmark and blendshape models (one more run of each).
+        self.symmetric = symmetric
+        self.mirror_every = mirror_every
+        #: The last flipped-crop correction (crop coordinates) and frames since it was found.
+        self._correction: np.ndarray | None = None
+        self._since = 0
+        #: Landmark model runs on a flipped crop so far.
+        self.flipped_runs = 0
+        self._mirror = mirror_permutation(self._geometry.canonical)
+        self._mirror_scores = mirror_scores_index()
         self._anchors = blazeface.anchors()
         #: The landmark crop, reused every frame (no 196 kB allocation per frame).
         self._patch = np.empty((LANDMARK_SIZE, LANDMARK_SIZE, 3), np.uint8)
@@ -195,7 +220,7 @@ class LiteRtTracker(ClosesOnce):
             if roi is None:
                 self._lost()
                 return no_face(frame)
-        found = self.landmarks(image, roi)
+        found = self.landmarks(image, roi, held=self.mode == "video")
         if found is None:
             self._lost()
             return no_face(frame)
@@ -212,6 +237,7 @@ class LiteRtTracker(ClosesOnce):
             self._last = self._roi
         self._roi = None
         self._smoother.reset()
+        self._correction = None
 
     def _timestamp(self, t: float) -> float:
         """Seconds on MediaPipe's millisecond grid (equal stamps nudged on, as FaceTracker)."""
@@ -332,8 +358,14 @@ class LiteRtTracker(ClosesOnce):
                     found.append(roi)
         return found
 
-    def landmarks(self, image: np.ndarray, roi: Roi) -> tuple[np.ndarray, float] | None:
-        """(478, 3) normalised image landmarks and presence inside `roi`, or None if no face."""
+    def landmarks(
+        self, image: np.ndarray, roi: Roi, *, held: bool = False
+    ) -> tuple[np.ndarray, float] | None:
+        """(478, 3) normalised image landmarks and presence inside `roi`, or None if no face.
+
+        `held` (the one followed face of a video): with `symmetric`, the flipped crop runs
+        every `mirror_every`-th call and its correction is reused in between.
+        """
         h, w = image.shape[:2]
         patch = crop(image, roi, LANDMARK_SIZE, out=self._patch)
         mesh, flag = self._landmarker.run_scaled(patch, 1 / 255.0, 0.0, "Identity", "Identity_1")
@@ -341,10 +373,33 @@ class LiteRtTracker(ClosesOnce):
         if presence < MIN_PRESENCE:
             return None
         local = mesh.reshape(-1, 3) / LANDMARK_SIZE
+        if self.symmetric:
+            correction = self._correction if held else None
+            if correction is None or self._since >= self.mirror_every - 1:
+                # The flipped crop's landmarks, mirrored back into this crop (x -> 1 - x in
+                # crop units: its pixel corners are the model input's), minus these.
+                flipped, _ = self._landmarker.run_scaled(
+                    patch[:, ::-1], 1 / 255.0, 0.0, "Identity", "Identity_1"
+                )
+                back = mirror_landmarks(flipped.reshape(-1, 3) / LANDMARK_SIZE, self._mirror)
+                correction = back - local
+                self.flipped_runs += 1
+                if held:
+                    self._correction, self._since = correction, 0
+            else:
+                self._since += 1
+            local = local + 0.5 * correction
         return crop_to_image(local, roi, w, h), presence
 
     def blendshapes(self, points: np.ndarray, width: int, height: int) -> np.ndarray:
         """MediaPipe's 52 scores (with _neutral first) from normalised landmarks."""
+        scores = self._scores(points, width, height)
+        if self.symmetric:
+            mirrored = self._scores(mirror_landmarks(points, self._mirror), width, height)
+            scores = 0.5 * (scores + mirrored[self._mirror_scores])
+        return scores
+
+    def _scores(self, points: np.ndarray, width: int, height: int) -> np.ndarray:
         subset = points[BLENDSHAPE_LANDMARKS, :2] * np.array([width, height], dtype=np.float32)
         (scores,) = self._blendshapes.run(
             subset[None].astype(np.float32), "StatefulPartitionedCall:0"

@@ -1,7 +1,8 @@
 """Weak shapes on every face of the shared media: synthetic surprise and disgust raise
 eyeWide and mouthUpperUp on faces the constants were not chosen on (benchmarks/weak_shapes.py
-HELD_OUT), rest stays low, the mirror image agrees better than the model's, and a real
-wink and a one-sided smile survive the side-bias removal."""
+HELD_OUT), rest stays low, the mirror image agrees better than the model's (within 0.015
+with the mirror-averaged LiteRT tracker), and a real wink and a one-sided smile survive
+the side-bias removal and the mirror-averaging."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 from avatar_driver.frame import Frame
 from avatar_driver.shapes import INDEX
 from avatar_driver.solver import TrackingSolver
+from avatar_driver.tracking.choice import create_tracker
 from avatar_driver.tracking.landmarker import FaceTracker
 from benchmarks.robustness import read_frames
 from benchmarks.weak_shapes import (
@@ -128,6 +130,38 @@ def test_mirror_error_below_the_models_on_held_out_faces(held_out: list[Tracked]
     assert np.mean(tool) <= 0.8 * np.mean(raw), (tool, raw)
 
 
+@pytest.fixture(scope="module")
+def held_out_symmetric(faces: dict[str, list[np.ndarray]], model: Path) -> list[Tracked]:
+    """The held-out faces as 8-frame still clips through the mirror-averaged LiteRT
+    tracker (weak_shapes.py --tracker litert --symmetric --video 8)."""
+    names = [n for n in HELD_OUT if faces[n]]
+    return track_faces(faces, str(model), names, tracker="litert", symmetric=True, video=8)
+
+
+@pytest.mark.parametrize("condition", ["auto", "calibrated"])
+def test_symmetric_tracker_meets_the_mirror_goal_on_held_out_faces(
+    held_out_symmetric: list[Tracked], condition: str
+) -> None:
+    """With the mirror-averaged tracker the mirror error is <= 0.015 on every unseen face
+    (measured 0.004-0.009 auto, 0.005-0.011 calibrated; the plain trackers 0.013 / 0.018
+    on average in the same VIDEO mode, docs/tracking.md)."""
+    for name, group in _by_face(held_out_symmetric).items():
+        a = next(t for t in group if "~" not in t.name)
+        b = next(t for t in group if "~" in t.name)
+        e = mirror_error(a, b, condition)
+        assert e is not None and e <= 0.015, (name, e)
+
+
+def test_symmetric_tracker_keeps_the_wink(held_out_symmetric: list[Tracked]) -> None:
+    """Mirror-averaging makes the tracker consistent, not symmetric: group3's wink stays
+    on its side in the image and swaps in the mirror."""
+    (face, flipped) = _by_face(held_out_symmetric)["group3"]
+    for t, sign in ((face, 1.0), (flipped, -1.0)):
+        w = solved(t, "none", "neutral")
+        assert w is not None
+        assert sign * _side_gap(w, "eyeBlink") > 0.15, t.name
+
+
 def _side_gap(w: np.ndarray, base: str) -> float:
     return float(w[INDEX[base + "Left"]] - w[INDEX[base + "Right"]])
 
@@ -144,13 +178,16 @@ def test_real_wink_survives(held_out: list[Tracked]) -> None:
             assert sign * _side_gap(w, "eyeBlink") > 0.15, (t.name, kind)
 
 
-def test_one_sided_smile_survives(model: Path, media: Path) -> None:
+@pytest.mark.parametrize("symmetric", [False, True])
+def test_one_sided_smile_survives(model: Path, media: Path, symmetric: bool) -> None:
     """single_face.mp4's smile on the performer's left half only (a real smiling frame
     blended into a relaxed one along the face's midline): the side-bias removal keeps the
-    left smile well above the right, and the mirror image swaps them."""
+    left smile well above the right, and the mirror image swaps them; so does the
+    mirror-averaged LiteRT tracker (symmetric)."""
     images, _ = read_frames(media / "single_face.mp4")
     relaxed, smiling = images[5], images[45]
-    with FaceTracker(str(model), mode="image") as tracker:
+    kind = "litert" if symmetric else "mediapipe"
+    with create_tracker(kind, str(model), mode="image", symmetric=symmetric) as tracker:
         f = tracker(Frame(timestamp=0.0, image=smiling))
         assert f.landmarks is not None
         mid = float(np.median(f.landmarks[[1, 4, 0, 17, 152], 0])) * relaxed.shape[1]
