@@ -149,8 +149,13 @@ def run_calibrate(args: argparse.Namespace) -> int:
             )
         model = resolve_model(args.model)
         kind = getattr(args, "tracker", "mediapipe")
+        every = getattr(args, "mirror_average", 0)
+        if every < 0:
+            raise ConfigError(f"--mirror-average: expected N >= 0, got {every}")
         upper = UpperFaceRecorder()
-        with create_tracker(kind, model.path, mode="video") as tracker:
+        with create_tracker(
+            kind, model.path, mode="video", symmetric=every > 0, mirror_every=max(1, every)
+        ) as tracker:
             frames = (tracker(f) for f in source)
             if source.live:
                 if seconds is not None:

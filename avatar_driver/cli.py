@@ -280,6 +280,16 @@ def build_parser() -> argparse.ArgumentParser:
             help="mediapipe: MediaPipe's task graph (default); litert: the same models run "
             "directly, cheaper" + ("; both: compare the two on the source" if p is bench else ""),
         )
+        if p is not bench:
+            p.add_argument(
+                "--mirror-average",
+                type=int,
+                default=0,
+                metavar="N",
+                help="litert: mirror-average both face models, so a face and its mirror image "
+                "read alike (the flipped crop every Nth frame; 4: ~1.4x the tracker's CPU, "
+                "1: 2x; calibrate with the same N); default 0, off",
+            )
         if p is not cal:
             p.add_argument(
                 "--adaptive",
@@ -399,6 +409,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         final_neutral=args.final_neutral,
         tracker=args.tracker,
         adaptive=args.adaptive,
+        mirror_average=args.mirror_average,
     )
     status = StatusLine(enabled=not args.quiet and sys.stderr.isatty())
     with open_pipeline(opts, status=status) as pipeline:

@@ -75,6 +75,9 @@ class RunOptions(BaseModel):
     tracker: str = "mediapipe"
     #: LiteRT only: skip the tracker on frames where the face is still (tracking/adaptive.py).
     adaptive: bool = False
+    #: LiteRT only: mirror-average both face models (tracking/mirror.py), the flipped
+    #: crop every this many frames; 0 off.
+    mirror_average: int = Field(default=0, ge=0)
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -169,6 +172,7 @@ def _tracking(opts: RunOptions, source: SourceBase, stack: contextlib.ExitStack)
     tracker = create_tracker(
         opts.tracker, model.path, mode="image" if source.still else "video",
         num_faces=opts.faces, adaptive=opts.adaptive,
+        symmetric=opts.mirror_average > 0, mirror_every=max(1, opts.mirror_average),
     )  # fmt: skip
     stack.callback(tracker.close)
     if opts.faces > 1:

@@ -46,7 +46,7 @@ def create_tracker(
         if symmetric:
             # The task's landmarks cannot be mirror-averaged, and mirror-averaging its
             # blendshapes alone does not help once a neutral is known (docs/tracking.md).
-            raise ConfigError("symmetric tracking needs --tracker litert")
+            raise ConfigError("--mirror-average needs --tracker litert")
         from .landmarker import FaceTracker
 
         return FaceTracker(model_path, mode=mode, num_faces=num_faces)

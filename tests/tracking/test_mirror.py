@@ -196,3 +196,30 @@ def test_flipped_crop_every_fourth_frame(model: Path, media: Path) -> None:
     fourth, held = error(symmetric=True, mirror_every=4)
     assert every < 0.002 and fourth < 0.01 and plain > 0.025, (plain, every, fourth)
     assert np.abs(held - exact).mean() < 0.005
+
+
+def test_mirror_average_from_the_command_line(
+    model: Path, media: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`run --tracker litert --mirror-average 4` runs the mirror-averaged tracker (a take
+    is written); with the mediapipe tracker, or a negative N, the run exits 2 naming it."""
+    from avatar_driver.cli import main
+    from avatar_driver.runner import RunOptions, open_pipeline
+
+    clip = str(media / "single_face.mp4")
+    take = tmp_path / "take.csv"
+    base = ["run", "--source", clip, "--quiet", "--model", str(model), "--max-frames", "8"]
+    assert main([*base, "--tracker", "litert", "--mirror-average", "4",
+                 "--output", f"csv:{take}"]) == 0  # fmt: skip
+    assert len(take.read_text().splitlines()) > 8
+    opts = RunOptions(source=clip, outputs=["none"], model=str(model), tracker="litert",
+                      mirror_average=4, max_frames=8)  # fmt: skip
+    with open_pipeline(opts) as pipeline:
+        tracker = next(s for n, s in pipeline.shared if n == "tracker")
+        tracker = getattr(tracker, "inner", tracker)  # under the low-power gate, if any
+        assert (tracker.symmetric, tracker.mirror_every) == (True, 4)
+    capsys.readouterr()
+    assert main([*base, "--mirror-average", "4", "--output", "none"]) == 2
+    assert "--mirror-average needs --tracker litert" in capsys.readouterr().err
+    assert main([*base, "--tracker", "litert", "--mirror-average", "-1", "--output", "none"]) == 2
+    assert "mirror_average" in capsys.readouterr().err
