@@ -21,7 +21,10 @@ on real covers are smaller than measured here.
 **What is shown** (`OcclusionGuard`): a region whose (smoothed) confidence falls below
 0.5 holds its channels' last clear values for `hold` seconds, then eases them to the
 calibrated neutral over `ease` seconds (the face-loss policy of the dynamics, per region);
-when it clears they blend back over `recover` seconds.
+when it clears they blend back over `recover` seconds. The pixels are checked every
+`CHECK_S` seconds, and at once when a weight moved `MOVED` from the last check's (a cover
+that changes the tracker's reading is caught on its first frame); only checked frames'
+values are ever held.
 
 **Headset mode**: eyes and brows forced to neutral (gaze centred) and `Frame.upper_face`
 False, on `--headset` or automatically when the upper face reads as covered for
@@ -36,12 +39,14 @@ import math
 import numpy as np
 
 from ..dynamics.face_loss import FaceLoss
-from ..frame import REGION_NAMES, Frame
+from ..frame import REGION_NAMES, Frame, with_face
 from ..shapes import ARKIT_NAMES
 
 __all__ = [
+    "CHECK_S",
     "HEADSET_OFF_S",
     "HEADSET_ON_S",
+    "MOVED",
     "REGION_CHANNELS",
     "REGION_RANGE",
     "OcclusionGuard",
@@ -71,6 +76,10 @@ REGION_RANGE: dict[str, tuple[float, float]] = {
 #: Seconds the upper face must read as covered (or clear) to switch headset mode on (off).
 HEADSET_ON_S = 1.0
 HEADSET_OFF_S = 1.0
+#: Source seconds between two pixel checks while the weights stay put, and how far (weight
+#: units) any weight must move from the last check's to check at once (`OcclusionGuard`).
+CHECK_S = 0.2
+MOVED = 0.15
 #: Confidence under which a region counts as covered; seconds a rising confidence is smoothed.
 COVERED = 0.5
 SMOOTH_S = 0.1
@@ -238,6 +247,13 @@ class OcclusionGuard:
 
     neutral: the calibrated rest weights (52,). headset: True forces headset mode, None
     detects it, False never enters it. Times are the frame's source seconds.
+
+    The pixels are checked (`RegionConfidence`) every `check_every` seconds, and on any
+    frame whose weights moved more than `moved` from those of the last check; other frames
+    reuse the last confidences. A cover is slow next to a frame, and one that changes
+    what the tracker reads is seen on its first frame; one that does not shows what a
+    hold would show. Only checked values are held: a frame between checks is shown but
+    never becomes the held shape.
     """
 
     def __init__(
@@ -248,11 +264,15 @@ class OcclusionGuard:
         hold: float = 0.25,
         ease: float = 0.4,
         recover: float = 0.15,
+        check_every: float = CHECK_S,
+        moved: float = MOVED,
     ) -> None:
         self.neutral = np.asarray(neutral, dtype=np.float64)
         self.headset_setting = headset
         self.headset = headset is True
         self.confidence = RegionConfidence()
+        self.check_every = check_every
+        self.moved = moved
         self._regions = []
         for name in REGION_NAMES:
             idx = REGION_CHANNELS[name]
@@ -261,39 +281,62 @@ class OcclusionGuard:
             loss = FaceLoss(rest, hold=hold, ease=ease, recover=recover)
             self._regions.append(_Region(name, idx, pose, loss))
         self._upper_since: float | None = None  # when the upper face last changed state
+        self._conf = np.ones(len(REGION_NAMES), dtype=np.float32)
+        self._checked_at = -math.inf  # source time of the last check
+        self._checked: np.ndarray | None = None  # the weights then (a frame's: never written)
+        self._moved_by = np.empty(len(neutral))
+
+    def _check_due(self, weights: np.ndarray, t: float) -> bool:
+        """Check the pixels now: the first frame, `check_every` since the last check (or
+        time went back), or the weights moved more than `moved` from the last check's."""
+        last = self._checked
+        if last is None or not 0.0 <= t - self._checked_at < self.check_every:
+            return True
+        moved = self._moved_by
+        np.subtract(weights, last, out=moved)
+        np.abs(moved, out=moved)
+        return bool(moved.max() > self.moved)
 
     def __call__(self, frame: Frame, image: np.ndarray | None) -> Frame:
         """The frame (weights and pose already solved) with regions set and covers eased."""
         if not frame.face_present or frame.landmarks is None or image is None:
             return frame
         t = float(frame.timestamp)
-        conf = self.confidence(image, frame.landmarks, t)
+        checked = self._check_due(frame.weights, t)
+        if checked:
+            self._conf = self.confidence(image, frame.landmarks, t)
+            self._checked_at, self._checked = t, frame.weights
+        conf = self._conf
         self._update_headset(conf, t)
-        weights = frame.weights.astype(np.float64)
-        pose = frame.pose.astype(np.float64)
+        weights, pose = frame.weights, frame.pose
+        copied = False  # weights and pose are the frame's until a region writes them
         for k, region in enumerate(self._regions):
             upper = region.name != "mouth"
-            if upper and self.headset:
+            covered = conf[k] < COVERED
+            forced = upper and self.headset
+            if not (forced or covered or checked or region.loss.blending):
+                continue  # clear, unchecked and not blending back: the live values stand
+            if not copied:
+                weights, pose, copied = weights.copy(), pose.copy(), True
+            if forced:
                 weights[region.index] = self.neutral[region.index]
                 if region.pose:
                     pose[3:9] = 0.0
                 continue
-            live = weights[region.index]
-            if region.pose:
-                live = np.concatenate((live, pose[3:9]))
-            covered = conf[k] < COVERED
-            shown = region.loss.lost(t) if covered else region.loss.found(t, live)
+            if covered:
+                shown = region.loss.lost(t)
+            else:
+                live = weights[region.index].astype(np.float64)
+                if region.pose:
+                    live = np.concatenate((live, pose[3:9]))
+                shown = region.loss.found(t, live, keep=checked)
             if region.pose:
                 weights[region.index], pose[3:9] = shown[:-6], shown[-6:]
             else:
                 weights[region.index] = shown
-        return dataclasses.replace(
-            frame,
-            weights=weights.astype(np.float32),
-            pose=pose.astype(np.float32),
-            regions=conf,
-            upper_face=not self.headset,
-        )
+        out = with_face(frame, weights, pose, frame.extras)
+        out.regions, out.upper_face = conf, not self.headset
+        return out
 
     def _update_headset(self, conf: np.ndarray, t: float) -> None:
         """Headset mode on after the upper face reads covered for a while, off likewise."""
