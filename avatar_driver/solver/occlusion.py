@@ -34,6 +34,7 @@ False, on `--headset` or automatically when the upper face reads as covered for
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 
 import numpy as np
@@ -98,51 +99,84 @@ _OUTLINES: dict[str, tuple[tuple[int, ...], ...]] = {
     "mouth": ((61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84,
                181, 91, 146),),
 }  # fmt: skip
-#: Width (pixels) the face crop is resized to before measuring: cost independent of size.
+#: A face crop this wide or wider is halved until it is narrower than twice this, so the
+#: cost stays bounded for a face near the camera.
 _CROP_W = 160
 #: Outlines are grown by this factor about their centre (a mouth's lips sit on its outline).
 _GROW = 1.3
 #: Every outline the check draws, face oval first, as one index array into the landmarks
-#: (so one gather and one grow serve all six polygons): where each starts, its region
-#: (None: the face oval), and each point's grow factor (the oval is not grown).
+#: (so one gather and one grow serve all six polygons), with each one's region (None: the
+#: face oval) and its rows in that array.
 _POLYGONS: list[tuple[str | None, tuple[int, ...]]] = [(None, _FACE_OVAL)] + [
     (name, outline) for name in REGION_NAMES for outline in _OUTLINES[name]
 ]
 _POLY_INDEX = np.concatenate([outline for _, outline in _POLYGONS])
-_POLY_SIZE = np.array([len(outline) for _, outline in _POLYGONS])
-_POLY_START = np.concatenate(([0], np.cumsum(_POLY_SIZE)[:-1]))
-_POLY_GROW = np.repeat([1.0] + [_GROW] * (len(_POLYGONS) - 1), _POLY_SIZE)[:, None]
+#: x and y of each outline point in a flattened (478, 3) landmark array: one `take`.
+_POLY_FLAT = (3 * _POLY_INDEX[:, None] + np.arange(2)).ravel()
+_POLY_SLICES = [
+    slice(int(a), int(b))
+    for a, b in itertools.pairwise(np.cumsum([0] + [len(o) for _, o in _POLYGONS]))
+]
 _REGION_POLYGONS = {
     name: [k for k, (n, _) in enumerate(_POLYGONS) if n == name] for name in REGION_NAMES
 }
 
 
+def _grow_matrix() -> np.ndarray:
+    """`_GROW_MATRIX @ points` moves each outline point `_GROW` times as far from its
+    outline's centre (the mean of its points); the face oval's rows are the identity."""
+    n = len(_POLY_INDEX)
+    grow = np.zeros((n, n))
+    for k, part in enumerate(_POLY_SLICES):
+        g = 1.0 if k == 0 else _GROW
+        size = part.stop - part.start
+        grow[part, part] = (1.0 - g) / size + g * np.eye(size)
+    return grow.astype(np.float32)
+
+
+#: The grow of every outline as one matrix product (a linear map, so it commutes with the
+#: pixel scale and shift applied after it).
+_GROW_MATRIX = _grow_matrix()
+
+
 def region_texture(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     """(3,) grey std in each region's outline (grown 30 %) over the face oval's std.
 
-    Measured on the face's box only, turned grey first and then resized to `_CROP_W`
-    wide (both linear, so the order changes only rounding; grey first is a third of the
-    resize work), with OpenCV's masked std (no boolean copies) and all polygons made in
-    one go: 0.15-0.2 ms a frame back to back, ~0.3 ms after the tracker's pause (cold
-    caches). `region_texture_reference` is the plain full-resolution formula it is tested
-    against.
+    Measured on the face's box only, turned grey, halved while wider than 2 `_CROP_W`
+    (a webcam's face is usually narrower: no resize at all), with OpenCV's masked std
+    (no boolean copies); every outline comes from one gather and one matrix product, the
+    box from Python floats. It runs after the tracker's pause, with cold caches, where
+    each call costs several microseconds. `region_texture_reference` is the plain
+    full-resolution formula it is tested against.
     """
     import cv2
 
     h, w = image.shape[:2]
-    pts = landmarks[_POLY_INDEX, :2].astype(np.float64) * (w, h)
-    box = _face_box(pts[: len(_FACE_OVAL)], w, h)
-    if box is None:
+    if landmarks.ndim == 2 and landmarks.shape[1] == 3:
+        points = landmarks.take(_POLY_FLAT).reshape(-1, 2)
+    else:
+        points = landmarks[_POLY_INDEX, :2]
+    grown = _GROW_MATRIX @ points.astype(np.float32, copy=False)
+    xs, ys = grown[_POLY_SLICES[0]].T.tolist()
+    x0, y0 = max(math.floor(min(xs) * w), 0), max(math.floor(min(ys) * h), 0)
+    x1, y1 = min(math.ceil(max(xs) * w), w), min(math.ceil(max(ys) * h), h)
+    if x1 - x0 < 4 or y1 - y0 < 4:
         return np.ones(len(REGION_NAMES), dtype=np.float32)
-    x0, y0, x1, y1 = box
-    face = image[y0:y1, x0:x1]
-    if face.ndim == 3:
-        code = cv2.COLOR_RGBA2GRAY if face.shape[2] == 4 else cv2.COLOR_RGB2GRAY
-        face = cv2.cvtColor(face, code)
-    scale = _CROP_W / (x1 - x0)
-    size = (_CROP_W, max(4, round((y1 - y0) * scale)))
-    grey = cv2.resize(face, size, interpolation=cv2.INTER_AREA)
-    polygons = _grown((pts - (x0, y0)) * scale)
+    grey = image[y0:y1, x0:x1]
+    if grey.ndim == 3:
+        code = cv2.COLOR_RGBA2GRAY if grey.shape[2] == 4 else cv2.COLOR_RGB2GRAY
+        grey = cv2.cvtColor(grey, code)
+    scale = 1.0
+    while grey.shape[1] >= 2 * _CROP_W and grey.shape[0] >= 8:
+        # means of 2x2 blocks: OpenCV's fast area path (any other factor is ~10x slower)
+        half_h, half_w = grey.shape[0] // 2, grey.shape[1] // 2
+        grey = cv2.resize(grey[: 2 * half_h, : 2 * half_w], (half_w, half_h),
+                          interpolation=cv2.INTER_AREA)  # fmt: skip
+        scale /= 2
+    grown *= (w * scale, h * scale)
+    grown -= (x0 * scale, y0 * scale)
+    pixels = grown.astype(np.int32)
+    polygons = [pixels[part] for part in _POLY_SLICES]
     mask = np.zeros(grey.shape, np.uint8)
     cv2.fillPoly(mask, polygons[:1], 1)
     face_std = float(cv2.meanStdDev(grey, mask=mask)[1][0, 0]) if mask.any() else 0.0
@@ -192,14 +226,6 @@ def _face_box(oval: np.ndarray, w: int, h: int) -> tuple[int, int, int, int] | N
     if x1 - x0 < 4 or y1 - y0 < 4:
         return None
     return int(x0), int(y0), int(x1), int(y1)
-
-
-def _grown(pts: np.ndarray) -> list[np.ndarray]:
-    """The `_POLYGONS` (points `pts[_POLY_INDEX]`) as int32 polygons, outlines grown."""
-    centres = np.add.reduceat(pts, _POLY_START, axis=0) / _POLY_SIZE[:, None]
-    around = np.repeat(centres, _POLY_SIZE, axis=0)
-    grown = (around + _POLY_GROW * (pts - around)).astype(np.int32)
-    return np.split(grown, _POLY_START[1:])
 
 
 class RegionConfidence:
