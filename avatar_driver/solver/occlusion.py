@@ -308,20 +308,19 @@ class OcclusionGuard:
             self._regions.append(_Region(name, idx, pose, loss))
         self._upper_since: float | None = None  # when the upper face last changed state
         self._conf = np.ones(len(REGION_NAMES), dtype=np.float32)
+        self._levels = self._conf.tolist()  # the same as floats, for the per-frame tests
         self._checked_at = -math.inf  # source time of the last check
         self._checked: np.ndarray | None = None  # the weights then (a frame's: never written)
-        self._moved_by = np.empty(len(neutral))
 
     def _check_due(self, weights: np.ndarray, t: float) -> bool:
         """Check the pixels now: the first frame, `check_every` since the last check (or
         time went back), or the weights moved more than `moved` from the last check's."""
+        import cv2
+
         last = self._checked
         if last is None or not 0.0 <= t - self._checked_at < self.check_every:
             return True
-        moved = self._moved_by
-        np.subtract(weights, last, out=moved)
-        np.abs(moved, out=moved)
-        return bool(moved.max() > self.moved)
+        return bool(cv2.norm(weights, last, cv2.NORM_INF) > self.moved)  # max |difference|
 
     def __call__(self, frame: Frame, image: np.ndarray | None) -> Frame:
         """The frame (weights and pose already solved) with regions set and covers eased."""
@@ -331,14 +330,15 @@ class OcclusionGuard:
         checked = self._check_due(frame.weights, t)
         if checked:
             self._conf = self.confidence(image, frame.landmarks, t)
+            self._levels = self._conf.tolist()
             self._checked_at, self._checked = t, frame.weights
-        conf = self._conf
-        self._update_headset(conf, t)
+        levels = self._levels
+        self._update_headset(levels, t)
         weights, pose = frame.weights, frame.pose
         copied = False  # weights and pose are the frame's until a region writes them
-        for k, region in enumerate(self._regions):
+        for region, level in zip(self._regions, levels, strict=True):
             upper = region.name != "mouth"
-            covered = conf[k] < COVERED
+            covered = level < COVERED
             forced = upper and self.headset
             if not (forced or covered or checked or region.loss.blending):
                 continue  # clear, unchecked and not blending back: the live values stand
@@ -361,14 +361,14 @@ class OcclusionGuard:
             else:
                 weights[region.index] = shown
         out = with_face(frame, weights, pose, frame.extras)
-        out.regions, out.upper_face = conf, not self.headset
+        out.regions, out.upper_face = self._conf, not self.headset
         return out
 
-    def _update_headset(self, conf: np.ndarray, t: float) -> None:
+    def _update_headset(self, levels: list[float], t: float) -> None:
         """Headset mode on after the upper face reads covered for a while, off likewise."""
         if self.headset_setting is not None:
             return
-        covered = max(float(conf[0]), float(conf[1])) < COVERED
+        covered = max(levels[0], levels[1]) < COVERED
         if covered == self.headset:
             self._upper_since = None
             return
