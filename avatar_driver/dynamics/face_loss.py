@@ -73,8 +73,18 @@ class FaceLoss:
         st = self._st
         return st.lost_at is not None and t - st.lost_at > self.hold
 
-    def found(self, t: float, live: np.ndarray) -> np.ndarray:
-        """Output for a face frame whose filtered value is `live` (kept, never modified)."""
+    @property
+    def blending(self) -> bool:
+        """True while a face frame's output is still blended from what was shown at the
+        loss (`found` does not simply return `live`)."""
+        return self._st.back_at is not None
+
+    def found(self, t: float, live: np.ndarray, *, keep: bool = True) -> np.ndarray:
+        """Output for a face frame whose filtered value is `live` (never modified).
+
+        keep: the output is what a later loss holds (False: shown, but not trusted enough
+        to hold, e.g. a region whose pixels were not checked on this frame).
+        """
         st = self._st
         if st.lost_at is not None:
             if t - st.lost_at > self.hold and st.shown is not None:
@@ -87,5 +97,6 @@ class FaceLoss:
             else:
                 w = smoothstep((t - st.back_at) / self.recover)
                 out = st.back_from + w * (live - st.back_from)
-        st.shown = out  # filters return fresh arrays and nobody writes into them
+        if keep:
+            st.shown = out  # filters return fresh arrays and nobody writes into them
         return out

@@ -21,7 +21,10 @@ on real covers are smaller than measured here.
 **What is shown** (`OcclusionGuard`): a region whose (smoothed) confidence falls below
 0.5 holds its channels' last clear values for `hold` seconds, then eases them to the
 calibrated neutral over `ease` seconds (the face-loss policy of the dynamics, per region);
-when it clears they blend back over `recover` seconds.
+when it clears they blend back over `recover` seconds. The pixels are checked every
+`CHECK_S` seconds, and at once when a weight moved `MOVED` from the last check's (a cover
+that changes the tracker's reading is caught on its first frame); only checked frames'
+values are ever held.
 
 **Headset mode**: eyes and brows forced to neutral (gaze centred) and `Frame.upper_face`
 False, on `--headset` or automatically when the upper face reads as covered for
@@ -31,17 +34,20 @@ False, on `--headset` or automatically when the upper face reads as covered for
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 
 import numpy as np
 
 from ..dynamics.face_loss import FaceLoss
-from ..frame import REGION_NAMES, Frame
+from ..frame import REGION_NAMES, Frame, with_face
 from ..shapes import ARKIT_NAMES
 
 __all__ = [
+    "CHECK_S",
     "HEADSET_OFF_S",
     "HEADSET_ON_S",
+    "MOVED",
     "REGION_CHANNELS",
     "REGION_RANGE",
     "OcclusionGuard",
@@ -71,6 +77,10 @@ REGION_RANGE: dict[str, tuple[float, float]] = {
 #: Seconds the upper face must read as covered (or clear) to switch headset mode on (off).
 HEADSET_ON_S = 1.0
 HEADSET_OFF_S = 1.0
+#: Source seconds between two pixel checks while the weights stay put, and how far (weight
+#: units) any weight must move from the last check's to check at once (`OcclusionGuard`).
+CHECK_S = 0.2
+MOVED = 0.15
 #: Confidence under which a region counts as covered; seconds a rising confidence is smoothed.
 COVERED = 0.5
 SMOOTH_S = 0.1
@@ -89,51 +99,84 @@ _OUTLINES: dict[str, tuple[tuple[int, ...], ...]] = {
     "mouth": ((61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84,
                181, 91, 146),),
 }  # fmt: skip
-#: Width (pixels) the face crop is resized to before measuring: cost independent of size.
+#: A face crop this wide or wider is halved until it is narrower than twice this, so the
+#: cost stays bounded for a face near the camera.
 _CROP_W = 160
 #: Outlines are grown by this factor about their centre (a mouth's lips sit on its outline).
 _GROW = 1.3
 #: Every outline the check draws, face oval first, as one index array into the landmarks
-#: (so one gather and one grow serve all six polygons): where each starts, its region
-#: (None: the face oval), and each point's grow factor (the oval is not grown).
+#: (so one gather and one grow serve all six polygons), with each one's region (None: the
+#: face oval) and its rows in that array.
 _POLYGONS: list[tuple[str | None, tuple[int, ...]]] = [(None, _FACE_OVAL)] + [
     (name, outline) for name in REGION_NAMES for outline in _OUTLINES[name]
 ]
 _POLY_INDEX = np.concatenate([outline for _, outline in _POLYGONS])
-_POLY_SIZE = np.array([len(outline) for _, outline in _POLYGONS])
-_POLY_START = np.concatenate(([0], np.cumsum(_POLY_SIZE)[:-1]))
-_POLY_GROW = np.repeat([1.0] + [_GROW] * (len(_POLYGONS) - 1), _POLY_SIZE)[:, None]
+#: x and y of each outline point in a flattened (478, 3) landmark array: one `take`.
+_POLY_FLAT = (3 * _POLY_INDEX[:, None] + np.arange(2)).ravel()
+_POLY_SLICES = [
+    slice(int(a), int(b))
+    for a, b in itertools.pairwise(np.cumsum([0] + [len(o) for _, o in _POLYGONS]))
+]
 _REGION_POLYGONS = {
     name: [k for k, (n, _) in enumerate(_POLYGONS) if n == name] for name in REGION_NAMES
 }
 
 
+def _grow_matrix() -> np.ndarray:
+    """`_GROW_MATRIX @ points` moves each outline point `_GROW` times as far from its
+    outline's centre (the mean of its points); the face oval's rows are the identity."""
+    n = len(_POLY_INDEX)
+    grow = np.zeros((n, n))
+    for k, part in enumerate(_POLY_SLICES):
+        g = 1.0 if k == 0 else _GROW
+        size = part.stop - part.start
+        grow[part, part] = (1.0 - g) / size + g * np.eye(size)
+    return grow.astype(np.float32)
+
+
+#: The grow of every outline as one matrix product (a linear map, so it commutes with the
+#: pixel scale and shift applied after it).
+_GROW_MATRIX = _grow_matrix()
+
+
 def region_texture(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     """(3,) grey std in each region's outline (grown 30 %) over the face oval's std.
 
-    Measured on the face's box only, turned grey first and then resized to `_CROP_W`
-    wide (both linear, so the order changes only rounding; grey first is a third of the
-    resize work), with OpenCV's masked std (no boolean copies) and all polygons made in
-    one go: 0.15-0.2 ms a frame back to back, ~0.3 ms after the tracker's pause (cold
-    caches). `region_texture_reference` is the plain full-resolution formula it is tested
-    against.
+    Measured on the face's box only, turned grey, halved while wider than 2 `_CROP_W`
+    (a webcam's face is usually narrower: no resize at all), with OpenCV's masked std
+    (no boolean copies); every outline comes from one gather and one matrix product, the
+    box from Python floats. It runs after the tracker's pause, with cold caches, where
+    each call costs several microseconds. `region_texture_reference` is the plain
+    full-resolution formula it is tested against.
     """
     import cv2
 
     h, w = image.shape[:2]
-    pts = landmarks[_POLY_INDEX, :2].astype(np.float64) * (w, h)
-    box = _face_box(pts[: len(_FACE_OVAL)], w, h)
-    if box is None:
+    if landmarks.ndim == 2 and landmarks.shape[1] == 3:
+        points = landmarks.take(_POLY_FLAT).reshape(-1, 2)
+    else:
+        points = landmarks[_POLY_INDEX, :2]
+    grown = _GROW_MATRIX @ points.astype(np.float32, copy=False)
+    xs, ys = grown[_POLY_SLICES[0]].T.tolist()
+    x0, y0 = max(math.floor(min(xs) * w), 0), max(math.floor(min(ys) * h), 0)
+    x1, y1 = min(math.ceil(max(xs) * w), w), min(math.ceil(max(ys) * h), h)
+    if x1 - x0 < 4 or y1 - y0 < 4:
         return np.ones(len(REGION_NAMES), dtype=np.float32)
-    x0, y0, x1, y1 = box
-    face = image[y0:y1, x0:x1]
-    if face.ndim == 3:
-        code = cv2.COLOR_RGBA2GRAY if face.shape[2] == 4 else cv2.COLOR_RGB2GRAY
-        face = cv2.cvtColor(face, code)
-    scale = _CROP_W / (x1 - x0)
-    size = (_CROP_W, max(4, round((y1 - y0) * scale)))
-    grey = cv2.resize(face, size, interpolation=cv2.INTER_AREA)
-    polygons = _grown((pts - (x0, y0)) * scale)
+    grey = image[y0:y1, x0:x1]
+    if grey.ndim == 3:
+        code = cv2.COLOR_RGBA2GRAY if grey.shape[2] == 4 else cv2.COLOR_RGB2GRAY
+        grey = cv2.cvtColor(grey, code)
+    scale = 1.0
+    while grey.shape[1] >= 2 * _CROP_W and grey.shape[0] >= 8:
+        # means of 2x2 blocks: OpenCV's fast area path (any other factor is ~10x slower)
+        half_h, half_w = grey.shape[0] // 2, grey.shape[1] // 2
+        grey = cv2.resize(grey[: 2 * half_h, : 2 * half_w], (half_w, half_h),
+                          interpolation=cv2.INTER_AREA)  # fmt: skip
+        scale /= 2
+    grown *= (w * scale, h * scale)
+    grown -= (x0 * scale, y0 * scale)
+    pixels = grown.astype(np.int32)
+    polygons = [pixels[part] for part in _POLY_SLICES]
     mask = np.zeros(grey.shape, np.uint8)
     cv2.fillPoly(mask, polygons[:1], 1)
     face_std = float(cv2.meanStdDev(grey, mask=mask)[1][0, 0]) if mask.any() else 0.0
@@ -185,14 +228,6 @@ def _face_box(oval: np.ndarray, w: int, h: int) -> tuple[int, int, int, int] | N
     return int(x0), int(y0), int(x1), int(y1)
 
 
-def _grown(pts: np.ndarray) -> list[np.ndarray]:
-    """The `_POLYGONS` (points `pts[_POLY_INDEX]`) as int32 polygons, outlines grown."""
-    centres = np.add.reduceat(pts, _POLY_START, axis=0) / _POLY_SIZE[:, None]
-    around = np.repeat(centres, _POLY_SIZE, axis=0)
-    grown = (around + _POLY_GROW * (pts - around)).astype(np.int32)
-    return np.split(grown, _POLY_START[1:])
-
-
 class RegionConfidence:
     """Per-frame region confidences 0..1 from the texture ratios.
 
@@ -238,6 +273,13 @@ class OcclusionGuard:
 
     neutral: the calibrated rest weights (52,). headset: True forces headset mode, None
     detects it, False never enters it. Times are the frame's source seconds.
+
+    The pixels are checked (`RegionConfidence`) every `check_every` seconds, and on any
+    frame whose weights moved more than `moved` from those of the last check; other frames
+    reuse the last confidences. A cover is slow next to a frame, and one that changes
+    what the tracker reads is seen on its first frame; one that does not shows what a
+    hold would show. Only checked values are held: a frame between checks is shown but
+    never becomes the held shape.
     """
 
     def __init__(
@@ -248,11 +290,15 @@ class OcclusionGuard:
         hold: float = 0.25,
         ease: float = 0.4,
         recover: float = 0.15,
+        check_every: float = CHECK_S,
+        moved: float = MOVED,
     ) -> None:
         self.neutral = np.asarray(neutral, dtype=np.float64)
         self.headset_setting = headset
         self.headset = headset is True
         self.confidence = RegionConfidence()
+        self.check_every = check_every
+        self.moved = moved
         self._regions = []
         for name in REGION_NAMES:
             idx = REGION_CHANNELS[name]
@@ -261,45 +307,70 @@ class OcclusionGuard:
             loss = FaceLoss(rest, hold=hold, ease=ease, recover=recover)
             self._regions.append(_Region(name, idx, pose, loss))
         self._upper_since: float | None = None  # when the upper face last changed state
+        self._conf = np.ones(len(REGION_NAMES), dtype=np.float32)
+        self._levels = self._conf.tolist()  # the same as floats, for the per-frame tests
+        self._checked_at = -math.inf  # source time of the last check
+        self._checked: np.ndarray | None = None  # the weights then (a frame's: never written)
+        self._moved_by = np.empty(len(neutral), dtype=np.float32)  # (cv2.norm: slower cold)
+
+    def _check_due(self, weights: np.ndarray, t: float) -> bool:
+        """Check the pixels now: the first frame, `check_every` since the last check (or
+        time went back), or the weights moved more than `moved` from the last check's."""
+        last = self._checked
+        if last is None or not 0.0 <= t - self._checked_at < self.check_every:
+            return True
+        moved = self._moved_by
+        np.subtract(weights, last, out=moved)
+        np.abs(moved, out=moved)
+        return bool(moved.max() > self.moved)
 
     def __call__(self, frame: Frame, image: np.ndarray | None) -> Frame:
         """The frame (weights and pose already solved) with regions set and covers eased."""
         if not frame.face_present or frame.landmarks is None or image is None:
             return frame
         t = float(frame.timestamp)
-        conf = self.confidence(image, frame.landmarks, t)
-        self._update_headset(conf, t)
-        weights = frame.weights.astype(np.float64)
-        pose = frame.pose.astype(np.float64)
-        for k, region in enumerate(self._regions):
+        checked = self._check_due(frame.weights, t)
+        if checked:
+            self._conf = self.confidence(image, frame.landmarks, t)
+            self._levels = self._conf.tolist()
+            self._checked_at, self._checked = t, frame.weights
+        levels = self._levels
+        self._update_headset(levels, t)
+        weights, pose = frame.weights, frame.pose
+        copied = False  # weights and pose are the frame's until a region writes them
+        for region, level in zip(self._regions, levels, strict=True):
             upper = region.name != "mouth"
-            if upper and self.headset:
+            covered = level < COVERED
+            forced = upper and self.headset
+            if not (forced or covered or checked or region.loss.blending):
+                continue  # clear, unchecked and not blending back: the live values stand
+            if not copied:
+                weights, pose, copied = weights.copy(), pose.copy(), True
+            if forced:
                 weights[region.index] = self.neutral[region.index]
                 if region.pose:
                     pose[3:9] = 0.0
                 continue
-            live = weights[region.index]
-            if region.pose:
-                live = np.concatenate((live, pose[3:9]))
-            covered = conf[k] < COVERED
-            shown = region.loss.lost(t) if covered else region.loss.found(t, live)
+            if covered:
+                shown = region.loss.lost(t)
+            else:
+                live = weights[region.index].astype(np.float64)
+                if region.pose:
+                    live = np.concatenate((live, pose[3:9]))
+                shown = region.loss.found(t, live, keep=checked)
             if region.pose:
                 weights[region.index], pose[3:9] = shown[:-6], shown[-6:]
             else:
                 weights[region.index] = shown
-        return dataclasses.replace(
-            frame,
-            weights=weights.astype(np.float32),
-            pose=pose.astype(np.float32),
-            regions=conf,
-            upper_face=not self.headset,
-        )
+        out = with_face(frame, weights, pose, frame.extras)
+        out.regions, out.upper_face = self._conf, not self.headset
+        return out
 
-    def _update_headset(self, conf: np.ndarray, t: float) -> None:
+    def _update_headset(self, levels: list[float], t: float) -> None:
         """Headset mode on after the upper face reads covered for a while, off likewise."""
         if self.headset_setting is not None:
             return
-        covered = max(float(conf[0]), float(conf[1])) < COVERED
+        covered = max(levels[0], levels[1]) < COVERED
         if covered == self.headset:
             self._upper_since = None
             return

@@ -53,8 +53,8 @@ class TrackingSolver:
     symmetry: Left-Right differences of side pairs below this are taken as the model's
         side bias and removed (`extras.symmetrize`); 0 turns it off.
     occlusion: estimate each region's visibility from the pixels and ease covered regions
-        to neutral (`occlusion.OcclusionGuard`, about 0.2-0.4 ms a frame); needs frames
-        with images.
+        to neutral (`occlusion.OcclusionGuard`, ~0.4 ms on the frames whose pixels it
+        reads, about a third of them); needs frames with images.
     headset: True forces headset mode (eyes and brows at neutral), None detects it, False
         never enters it.
     """

@@ -9,7 +9,7 @@ import struct
 import numpy as np
 from pythonosc.osc_bundle import OscBundle
 
-from avatar_driver.codecs.osc import OscPacker, bundle, message
+from avatar_driver.codecs.osc import OscPacker, bundle, message, osc_string
 
 EYE = "/tracking/eye/LeftRightPitchYaw"
 ADDRS = ["/a", EYE, "/b", EYE, EYE, "/c", EYE]
@@ -57,3 +57,29 @@ def test_single_value_lists_keep_their_bytes() -> None:
     """No repeated address: the fast packer, byte for byte as `bundle(message...)`."""
     p = OscPacker(["/x", "/y"], ["f", "b"])
     assert p.pack(np.array([0.25, 0.0])) == [bundle([message("/x", 0.25), message("/y", False)])]
+
+
+def test_sparse_frames_match_messages_float_and_bool_only() -> None:
+    """Floats and bools only (VRChat's wire), sparse frames (the prepared-bytes path):
+    `bundle(message...)` of the included singles, then the vector when any of its
+    arguments is included, also for a value past float32 (inf, as numpy casts it)."""
+    addrs = [f"/p{i}" for i in range(30)] + [EYE] * 4 + [f"/q{i}" for i in range(30)]
+    types = ["f", "b"] * 15 + ["f"] * 4 + ["b", "f"] * 15
+    p = OscPacker(addrs, types)
+    rng = np.random.default_rng(7)
+    values = rng.uniform(-1.0, 1.0, len(addrs))
+    values[5] = 1e39  # past float32
+    for _ in range(50):
+        include = rng.random(len(addrs)) < rng.uniform(0.0, 0.6)
+        chosen = [i for i in np.flatnonzero(include).tolist() if addrs[i] != EYE]
+        msgs = [
+            message(addrs[i], bool(values[i] > 0.5))
+            if types[i] == "b"
+            else message(addrs[i], float(values[i]))
+            if i != 5
+            else osc_string(addrs[i]) + osc_string(",f") + struct.pack(">f", np.inf)
+            for i in chosen
+        ]
+        if include[30:34].any():
+            msgs.append(message(EYE, *(float(v) for v in values[30:34])))
+        assert p.pack(values, include) == ([bundle(msgs)] if msgs else [])

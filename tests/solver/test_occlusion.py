@@ -12,8 +12,9 @@ import pytest
 from avatar_driver import degrade
 from avatar_driver.frame import REGION_NAMES, Frame
 from avatar_driver.shapes import INDEX
-from avatar_driver.solver import TrackingSolver
+from avatar_driver.solver import TrackingSolver, occlusion
 from avatar_driver.solver.occlusion import (
+    CHECK_S,
     HEADSET_ON_S,
     REGION_CHANNELS,
     REGION_RANGE,
@@ -58,8 +59,13 @@ def test_clean_face_is_not_covered(variants: dict[str, list[Frame]]) -> None:
     assert all(f.upper_face for f in out)
 
 
-def test_covered_mouth_holds_then_eases_to_neutral(variants: dict[str, list[Frame]]) -> None:
-    hand = variants["hand"]
+@pytest.mark.parametrize("skip", range(6))
+def test_covered_mouth_holds_then_eases_to_neutral(
+    variants: dict[str, list[Frame]], skip: int
+) -> None:
+    """From the cover's first frame, whichever frame the periodic pixel checks fall on
+    (the clip starts `skip` frames late)."""
+    hand = variants["hand"][skip:]
     raw_smile = np.array([f.weights[_SMILE].mean() for f in hand])
     t = np.array([f.timestamp for f in hand])
     covered = t >= COVER_AT_S + 0.15  # after the confidence smoothing has settled
@@ -81,6 +87,28 @@ def test_covered_mouth_holds_then_eases_to_neutral(variants: dict[str, list[Fram
     assert np.abs(w[late][:, REGION_CHANNELS["mouth"]]).max() < 0.02
     easing = smile[(t >= COVER_AT_S) & ~late]
     assert (np.diff(easing) <= 1e-6).all()
+
+
+def test_pixels_checked_at_a_lower_rate(
+    variants: dict[str, list[Frame]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pixels are read every CHECK_S and when the weights move, not on every frame."""
+    calls: list[float] = []
+    texture = occlusion.region_texture
+
+    def counted(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+        calls.append(0.0)
+        return texture(image, landmarks)
+
+    monkeypatch.setattr(occlusion, "region_texture", counted)
+    for name in ("clean", "hand"):
+        frames = variants[name]
+        calls.clear()
+        out = _solve(frames)
+        faces = sum(f.face_present for f in frames)
+        span = frames[-1].timestamp - frames[0].timestamp
+        assert span / CHECK_S <= len(calls) < 0.6 * faces, name
+        assert all(f.regions is not None for f in out if f.face_present)
 
 
 def test_headset_upper_face_held_and_flagged(variants: dict[str, list[Frame]]) -> None:
